@@ -1,0 +1,144 @@
+"""Scenario files: the vehicle state a simulator plays (format fixed in the BRIEF).
+
+```yaml
+name: low_fuel
+vehicle: demo
+signals: {Vehicle.Powertrain.FuelSystem.RelativeLevel: 7, Vehicle.Telltale.LowFuel: "ON"}
+timeline:
+  - at: 10.0
+    set: {Vehicle.Telltale.OilPressure: "ON"}
+    clear: [Vehicle.Speed]          # project extension: take a signal off the bus
+```
+Values use the canonical units. A signal left out is not on the bus.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from assistant import paths
+from assistant.configfile import ConfigError, load_model, validate
+from assistant.state import dtc
+from assistant.state.signals import CATALOG, Kind
+
+
+def check_value(name: str, value: Any) -> Any:
+    """Validate and normalise one canonical value; ValueError says what is wrong."""
+    spec = CATALOG.get(name)
+    if spec is None:
+        raise ValueError(f"unknown signal {name!r} (see docs/signals.md)")
+    if spec.kind is Kind.NUMBER:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"{name}: expected a number in {spec.unit}, got {value!r}")
+        return float(value)
+    if spec.kind is Kind.BOOL:
+        if not isinstance(value, bool):
+            raise ValueError(f"{name}: expected true or false, got {value!r}")
+        return value
+    if spec.kind is Kind.ENUM:
+        if isinstance(value, bool) and "ON" in spec.values:   # YAML 1.1 reads unquoted ON/OFF as bools
+            value = "ON" if value else "OFF"
+        if not isinstance(value, str) or value.upper() not in spec.values:
+            raise ValueError(f"{name}: expected one of {', '.join(spec.values)}, got {value!r}")
+        return value.upper()
+    if spec.kind is Kind.DTC_LIST:
+        if not isinstance(value, list):
+            raise ValueError(f"{name}: expected a list of codes like [P0301], got {value!r}")
+        out = []
+        for code in value:
+            dtc.encode(str(code))   # raises ValueError naming the bad code
+            out.append(str(code).upper())
+        return out
+    raise ValueError(f"{name}: unsupported kind {spec.kind}")  # pragma: no cover
+
+
+def _check_signals(v: dict[str, Any]) -> dict[str, Any]:
+    return {k: check_value(k, x) for k, x in v.items()}
+
+
+class TimelineStep(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    at: float = Field(ge=0, description="seconds after start")
+    set: dict[str, Any] = Field(default_factory=dict)
+    clear: list[str] = Field(default_factory=list, description="signals taken off the bus")
+
+    _v_set = field_validator("set")(classmethod(lambda cls, v: _check_signals(v)))
+
+    @field_validator("clear")
+    @classmethod
+    def _known(cls, v: list[str]) -> list[str]:
+        for n in v:
+            if n not in CATALOG:
+                raise ValueError(f"unknown signal {n!r}")
+        return v
+
+
+class Scenario(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    vehicle: str = "demo"
+    description: str = ""
+    signals: dict[str, Any] = Field(default_factory=dict)
+    timeline: list[TimelineStep] = Field(default_factory=list)
+
+    _v_signals = field_validator("signals")(classmethod(lambda cls, v: _check_signals(v)))
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Scenario":
+        ats = [s.at for s in self.timeline]
+        if ats != sorted(ats):
+            raise ValueError("timeline steps must be in time order")
+        return self
+
+    def state_at(self, t: float) -> dict[str, Any]:
+        """Canonical values on the bus at time ``t`` (timeline applied)."""
+        values = dict(self.signals)
+        for step in self.timeline:
+            if step.at <= t:
+                values.update(step.set)
+                for n in step.clear:
+                    values.pop(n, None)
+        return values
+
+
+def resolve_scenario_path(name_or_path: str | Path) -> Path:
+    p = Path(name_or_path)
+    if p.suffix in (".yaml", ".yml") or p.exists():
+        return p
+    candidate = paths.SCENARIOS_DIR / f"{name_or_path}.yaml"
+    if candidate.exists():
+        return candidate
+    known = sorted(f.stem for f in paths.SCENARIOS_DIR.glob("*.yaml"))
+    raise ConfigError(name_or_path, [f"unknown scenario {str(name_or_path)!r} "
+                                     f"(shipped: {', '.join(known)}; or give a .yaml path)"])
+
+
+def check_against_profile(scenario: Scenario, profile, path: str | Path) -> None:
+    """Refuse a scenario that sets signals the vehicle cannot carry."""
+    names = set(scenario.signals)
+    for step in scenario.timeline:
+        names |= set(step.set)
+    missing = sorted(names - set(profile.capabilities))
+    if missing:
+        raise ConfigError(path, [f"{path}: signals: vehicle {profile.name!r} does not carry "
+                                 f"{', '.join(missing)}"])
+    # Encode once now so a value the DBC cannot carry is reported up front, with its name.
+    try:
+        profile.encode(scenario.signals)
+        for step in scenario.timeline:
+            profile.encode(scenario.state_at(step.at))
+    except (ValueError, KeyError) as e:
+        raise ConfigError(path, [f"{path}: {e}"]) from None
+
+
+def load_scenario(name_or_path: str | Path) -> Scenario:
+    return load_model(Scenario, resolve_scenario_path(name_or_path))
+
+
+def scenario_from_dict(data: dict, where: str = "<inline scenario>") -> Scenario:
+    return validate(Scenario, data, where)

@@ -1,0 +1,390 @@
+"""Vehicle profiles: a DBC plus a map file (YAML) from ``Message.Signal`` to canonical names.
+
+Supporting a new car means writing a map file, not code::
+
+    name: demo
+    dbc: ../dbc/demo.dbc                 # relative to this file
+    signals:
+      Vehicle.Speed:
+        source: VehicleDynamics.VehicleSpeed
+        unit: km/h                       # unit of the DBC value (default: the DBC's own unit)
+      Vehicle.Telltale.LowFuel:
+        source: Dat_BSI.P012_Com_bFlMin
+        values: {0: "OFF", 1: "ON"}      # raw value or DBC value-table name -> canonical value
+        invalid: [SNA]                   # raw values / names meaning "not available"
+
+``load_profile`` validates the file against the signal catalog and the DBC and compiles it
+into a :class:`VehicleProfile`, which decodes frames into canonical values (``decoder_for``)
+and encodes canonical values into frames (``encode``, used only by the simulator).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Union
+
+import cantools
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from assistant import paths
+from assistant.can.dbc import load_dbc
+from assistant.configfile import ConfigError, load_model
+from assistant.state import dtc, units
+from assistant.state.signals import CATALOG, Kind, SignalSpec
+
+log = logging.getLogger(__name__)
+
+Scalar = Union[bool, int, float, str]
+
+
+# ----------------------------------------------------------------------------- file schema
+
+class SignalMapFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    source: str = Field(description="Message.Signal in the DBC")
+    unit: str | None = Field(None, description="unit of the DBC value; default: the DBC signal's unit")
+    scale: float = Field(1.0, description="extra factor applied after unit conversion")
+    offset: float = Field(0.0, description="extra offset applied after unit conversion")
+    values: dict[Union[int, str], Union[bool, str]] | None = Field(
+        None, description="raw value or DBC value-table name -> canonical value")
+    invalid: list[Union[int, str]] = Field(default_factory=list,
+                                           description="raw values or value-table names meaning 'not available'")
+    items: list[str] | None = Field(None, description="dtc_list only: the code signals, one per mux slot")
+    stale_after: float | None = Field(None, gt=0, description="seconds; default from the message cycle time")
+
+    @field_validator("source")
+    @classmethod
+    def _dotted(cls, v: str) -> str:
+        if v.count(".") != 1 or not all(v.split(".")):
+            raise ValueError(f"source must be 'Message.Signal', got {v!r}")
+        return v
+
+
+class MessageOverride(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    cycle_time_ms: float = Field(gt=0)
+
+
+class ProfileFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    description: str = ""
+    dbc: str = Field(description="DBC path, relative to the map file")
+    stale_cycles: float = Field(5.0, gt=0, description="a signal is stale after this many missed cycles")
+    min_stale_after: float = Field(0.5, gt=0, description="seconds; floor for fast messages")
+    default_cycle_time_ms: float = Field(1000.0, gt=0, description="for messages without a cycle time")
+    messages: dict[str, MessageOverride] = Field(default_factory=dict)
+    signals: dict[str, SignalMapFile]
+
+    @field_validator("signals")
+    @classmethod
+    def _known_names(cls, v: dict[str, SignalMapFile]) -> dict[str, SignalMapFile]:
+        unknown = [k for k in v if k not in CATALOG]
+        if unknown:
+            raise ValueError(f"unknown canonical signal(s): {', '.join(unknown)} "
+                             "(see docs/signals.md for the catalog)")
+        return v
+
+
+# ----------------------------------------------------------------------------- compiled form
+
+@dataclass
+class Mapping:
+    """One canonical signal compiled against its DBC signal."""
+
+    canonical: str
+    spec: SignalSpec
+    message: cantools.database.Message
+    signal: str
+    stale_after: float
+    decode: Callable[[Any], Any]          # DBC physical value -> canonical value (or NOT_AVAILABLE)
+    encode: Callable[[Any], Any]          # canonical value -> DBC physical value
+    invalid_value: float | int | None     # physical value the simulator sends when the signal is absent
+    items: list[str] = field(default_factory=list)
+
+
+class _NotAvailable:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "NOT_AVAILABLE"
+
+
+NOT_AVAILABLE = _NotAvailable()
+
+
+@dataclass
+class MessageCodec:
+    """Everything the reader needs for one frame id."""
+
+    message: cantools.database.Message
+    mappings: list[Mapping]
+    dtc: Mapping | None = None
+
+
+class VehicleProfile:
+    def __init__(self, name: str, path: Path, dbc_path: Path, db: cantools.database.Database,
+                 mappings: dict[str, Mapping], description: str = ""):
+        self.name = name
+        self.path = path
+        self.dbc_path = dbc_path
+        self.db = db
+        self.description = description
+        self.mappings = mappings
+        self.codecs: dict[int, MessageCodec] = {}
+        for m in mappings.values():
+            codec = self.codecs.setdefault(m.message.frame_id, MessageCodec(m.message, []))
+            if m.spec.kind is Kind.DTC_LIST:
+                codec.dtc = m
+            else:
+                codec.mappings.append(m)
+
+    @property
+    def capabilities(self) -> list[str]:
+        """Canonical signals this car provides at all."""
+        return sorted(self.mappings)
+
+    def can_filters(self) -> list[dict]:
+        """python-can receive filters matching exactly the mapped frame ids."""
+        return [{"can_id": c.message.frame_id,
+                 "can_mask": 0x1FFFFFFF if c.message.is_extended_frame else 0x7FF,
+                 "extended": c.message.is_extended_frame}
+                for c in self.codecs.values()]
+
+    def stale_after(self, canonical: str) -> float:
+        return self.mappings[canonical].stale_after
+
+    # -- simulator side -------------------------------------------------------------------
+
+    def encode(self, values: dict[str, Any]) -> dict[str, list[tuple[int, bool, bytes]]]:
+        """Encode canonical values into frames, per message name.
+
+        Only messages carrying at least one of ``values`` are returned: a signal left out is
+        not on the bus. A left-out signal sharing a frame with a present one is sent as its
+        ``invalid`` value (SNA), or as the DBC initial value when the map declares none.
+        Each message maps to a list of ``(frame_id, is_extended, data)``; multiplexed DTC
+        messages give one frame per stored code.
+        """
+        out: dict[str, list[tuple[int, bool, bytes]]] = {}
+        for codec in self.codecs.values():
+            msg = codec.message
+            present = [m for m in codec.mappings if m.canonical in values]
+            dtc_codes = values.get(codec.dtc.canonical) if codec.dtc else None
+            if not present and dtc_codes is None:
+                continue
+            base: dict[str, Any] = {s.name: _initial(s) for s in msg.signals}
+            for m in codec.mappings:
+                if m.canonical in values:
+                    base[m.signal] = m.encode(values[m.canonical])
+                elif m.invalid_value is not None:
+                    base[m.signal] = m.invalid_value
+            frames = []
+            if codec.dtc is not None:
+                codes = list(dtc_codes or [])
+                d = codec.dtc
+                if len(codes) > len(d.items):
+                    raise ValueError(f"{d.canonical}: {len(codes)} codes but {msg.name} has {len(d.items)} slots")
+                base[d.signal] = len(codes)
+                for slot in range(max(1, len(codes))):
+                    data = _mux_frame(msg, base, d.items[slot], dtc.encode(codes[slot]) if codes else 0)
+                    frames.append((msg.frame_id, msg.is_extended_frame, data))
+            else:
+                frames.append((msg.frame_id, msg.is_extended_frame,
+                               msg.encode(base, scaling=True, padding=True, strict=False)))
+            out[msg.name] = frames
+        return out
+
+    def cycle_time(self, message_name: str) -> float:
+        """Send period in seconds of a message (DBC cycle time, map override or default)."""
+        return self._cycle_times[message_name]
+
+    _cycle_times: dict[str, float]
+
+
+def _initial(sig: cantools.database.Signal) -> Any:
+    raw = sig.raw_initial if sig.raw_initial is not None else 0
+    return sig.conversion.raw_to_scaled(raw, decode_choices=False)
+
+
+def _mux_frame(msg: cantools.database.Message, base: dict[str, Any], item_signal: str, code: int) -> bytes:
+    """Encode one frame of a multiplexed message that carries ``item_signal``."""
+    # Which multiplexer value selects item_signal?
+    sig = msg.get_signal_by_name(item_signal)
+    mux_name = sig.multiplexer_signal
+    data = {k: v for k, v in base.items() if msg.get_signal_by_name(k).multiplexer_ids is None}
+    data[mux_name] = sig.multiplexer_ids[0]
+    data[item_signal] = code
+    return msg.encode(data, scaling=True, padding=True, strict=False)
+
+
+# ----------------------------------------------------------------------------- compiling
+
+def _choice_raw(sig: cantools.database.Signal, key: int | str) -> int:
+    """A map key (raw int or value-table name) -> raw int."""
+    if isinstance(key, int) and not isinstance(key, bool):
+        return key
+    if isinstance(key, str) and key.strip().lstrip("-").isdigit():
+        return int(key)
+    for raw, name in (sig.choices or {}).items():
+        if str(name) == key:
+            return int(raw)
+    raise ValueError(f"{key!r} is neither a number nor a value-table name of {sig.name} "
+                     f"(names: {', '.join(str(n) for n in (sig.choices or {}).values()) or 'none'})")
+
+
+def _phys(sig: cantools.database.Signal, raw: int) -> float | int:
+    return sig.conversion.raw_to_scaled(raw, decode_choices=False)
+
+
+def _compile_signal(canonical: str, entry: SignalMapFile, db: cantools.database.Database,
+                    cycle_times: dict[str, float], pf: ProfileFile) -> Mapping:
+    spec = CATALOG[canonical]
+    msg_name, sig_name = entry.source.split(".")
+    try:
+        msg = db.get_message_by_name(msg_name)
+    except KeyError:
+        raise ValueError(f"message {msg_name!r} is not in the DBC") from None
+    try:
+        sig = msg.get_signal_by_name(sig_name)
+    except KeyError:
+        raise ValueError(f"signal {sig_name!r} is not in message {msg_name}") from None
+
+    invalid_raw = {_choice_raw(sig, k) for k in entry.invalid}
+    if sig.choices and not entry.invalid:   # value-table entries named SNA / invalid / not available
+        invalid_raw |= {int(r) for r, n in sig.choices.items()
+                        if str(n).strip().upper() in {"SNA", "INVALID", "NOT AVAILABLE", "N/A", "NA"}}
+    invalid_phys = {_phys(sig, r) for r in invalid_raw}
+    invalid_value = _phys(sig, min(invalid_raw)) if invalid_raw else None
+    stale = entry.stale_after or max(pf.stale_cycles * cycle_times[msg.name], pf.min_stale_after)
+
+    if spec.kind is Kind.NUMBER:
+        if entry.values:
+            raise ValueError("values: only for bool/enum signals")
+        src_unit = entry.unit or sig.unit
+        if not src_unit:
+            raise ValueError(f"the DBC gives {sig_name} no unit; state it with `unit:`")
+        try:
+            us, uo = units.linear(src_unit, spec.unit)
+        except units.UnitError as e:
+            raise ValueError(f"unit: {e}") from None
+        a, b = us * entry.scale, uo * entry.scale + entry.offset
+        # Round to the signal's resolution in canonical units (0.1 l/100km, not 6.800000000000001).
+        digits = max(0, 1 - math.floor(math.log10(abs(sig.scale * a)))) if sig.scale * a else 6
+
+        def decode(v, a=a, b=b, inv=invalid_phys, d=digits):
+            return NOT_AVAILABLE if v in inv else round(v * a + b, d)
+
+        def encode(c, a=a, b=b):
+            return (float(c) - b) / a
+
+        return Mapping(canonical, spec, msg, sig_name, stale, decode, encode, invalid_value)
+
+    if spec.kind is Kind.DTC_LIST:
+        if not entry.items:
+            raise ValueError("dtc_list signals need `items:` (the code signal of each mux slot)")
+        for item in entry.items:
+            try:
+                s = msg.get_signal_by_name(item)
+            except KeyError:
+                raise ValueError(f"items: signal {item!r} is not in message {msg_name}") from None
+            if s.multiplexer_ids is None:
+                raise ValueError(f"items: {item} is not multiplexed")
+
+        def decode_count(v, inv=invalid_phys):
+            return NOT_AVAILABLE if v in inv else int(v)
+
+        return Mapping(canonical, spec, msg, sig_name, stale, decode_count, lambda c: len(c),
+                       invalid_value, items=list(entry.items))
+
+    # bool / enum: raw value -> canonical value
+    if entry.values is not None:
+        table = {_choice_raw(sig, k): v for k, v in entry.values.items()}
+    elif spec.kind is Kind.BOOL:
+        table = {0: False, 1: True}
+    else:  # enum with no table: the DBC's value-table names must be the canonical values
+        table = {int(r): str(n) for r, n in (sig.choices or {}).items() if str(n) in spec.values}
+        if not table:
+            raise ValueError(f"values: needed; the DBC value table of {sig_name} has none of "
+                             f"{', '.join(spec.values)}")
+    for raw, v in table.items():
+        if spec.kind is Kind.BOOL and not isinstance(v, bool):
+            raise ValueError(f"values: {raw} -> {v!r}: must be true or false")
+        if spec.kind is Kind.ENUM and v not in spec.values:
+            raise ValueError(f"values: {raw} -> {v!r}: must be one of {', '.join(spec.values)}")
+    phys_table = {_phys(sig, r): v for r, v in table.items()}
+    inverse: dict[Any, Any] = {}
+    for p, v in phys_table.items():
+        inverse.setdefault(v, p)
+
+    def decode_choice(v, t=phys_table, inv=invalid_phys):
+        if v in inv:
+            return NOT_AVAILABLE
+        return t.get(v, NOT_AVAILABLE)
+
+    def encode_choice(c, inv=inverse, name=canonical):
+        if isinstance(c, bool) and spec.kind is Kind.ENUM:
+            c = "ON" if c else "OFF"
+        try:
+            return inv[c]
+        except KeyError:
+            raise ValueError(f"{name}: this vehicle cannot show {c!r} (map values: {sorted(map(str, inv))})") from None
+
+    return Mapping(canonical, spec, msg, sig_name, stale, decode_choice, encode_choice, invalid_value)
+
+
+def resolve_profile_path(name_or_path: str | Path) -> Path:
+    p = Path(name_or_path)
+    if p.suffix in (".yaml", ".yml") or p.exists():
+        return p
+    candidate = paths.VEHICLES_DIR / f"{name_or_path}.yaml"
+    if candidate.exists():
+        return candidate
+    known = sorted(f.stem for f in paths.VEHICLES_DIR.glob("*.yaml"))
+    raise ConfigError(name_or_path, [f"unknown vehicle profile {str(name_or_path)!r} "
+                                     f"(known: {', '.join(known)}; or give a .yaml path)"])
+
+
+_CACHE: dict[Path, VehicleProfile] = {}
+
+
+def load_profile(name_or_path: str | Path) -> VehicleProfile:
+    """Load and compile a vehicle profile by name (vehicles/NAME.yaml) or path. Cached."""
+    path = resolve_profile_path(name_or_path).resolve()
+    if path in _CACHE:
+        return _CACHE[path]
+    pf = load_model(ProfileFile, path)
+    dbc_path = (path.parent / pf.dbc).resolve()
+    db = load_dbc(dbc_path)
+
+    problems = []
+    for msg_name in pf.messages:
+        try:
+            db.get_message_by_name(msg_name)
+        except KeyError:
+            problems.append(f"{path}: messages.{msg_name}: message is not in {dbc_path.name}")
+    cycle_times = {}
+    for msg in db.messages:
+        if msg.name in pf.messages:
+            cycle_times[msg.name] = pf.messages[msg.name].cycle_time_ms / 1000.0
+        elif msg.cycle_time:
+            cycle_times[msg.name] = msg.cycle_time / 1000.0
+        else:
+            cycle_times[msg.name] = pf.default_cycle_time_ms / 1000.0
+
+    mappings: dict[str, Mapping] = {}
+    for canonical, entry in pf.signals.items():
+        try:
+            mappings[canonical] = _compile_signal(canonical, entry, db, cycle_times, pf)
+        except ValueError as e:
+            problems.append(f"{path}: signals.{canonical}: {e}")
+    if problems:
+        raise ConfigError(path, problems)
+    prof = VehicleProfile(pf.name, path, dbc_path, db, mappings, pf.description)
+    prof._cycle_times = cycle_times
+    _CACHE[path] = prof
+    return prof

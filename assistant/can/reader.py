@@ -1,0 +1,210 @@
+"""Bus reader: CAN frames -> cantools decode -> canonical values -> VehicleState.
+
+Two parts, one job each:
+
+* :class:`FrameDecoder` is a ``can.Listener``: give it frames (from a ``can.Notifier``, a
+  ``can.LogReader`` or a test) and it updates the state. Bad frames (unknown id, wrong DLC,
+  undecodable mux, value outside the map) are counted and logged at a bounded rate; no
+  exception escapes.
+* :class:`BusReader` owns the bus: opens it with receive filters limited to the mapped ids,
+  runs a ``can.Notifier`` with the decoder, and when the bus errors or the interface vanishes
+  keeps the last state (now aging), retries with backoff and recovers when it returns.
+
+The reader never transmits: it only calls ``recv`` through the Notifier.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter
+from typing import Callable
+
+import can
+
+from assistant.can.bus import BusConfig, BusOpenError, open_bus
+from assistant.can.profile import NOT_AVAILABLE, MessageCodec, VehicleProfile
+from assistant.state import dtc
+from assistant.state.store import VehicleState
+
+log = logging.getLogger(__name__)
+
+
+class RateLimitedLog:
+    """Log a kind of problem at most once per ``interval`` seconds, with the count suppressed."""
+
+    def __init__(self, logger: logging.Logger, interval: float = 5.0):
+        self._log = logger
+        self._interval = interval
+        self._last: dict[str, float] = {}
+        self._suppressed: Counter = Counter()
+
+    def __call__(self, kind: str, msg: str, *args) -> None:
+        now = time.monotonic()
+        if now - self._last.get(kind, -1e18) >= self._interval:
+            n = self._suppressed.pop(kind, 0)
+            more = f" (+{n} more since last report)" if n else ""
+            self._log.warning(msg + more, *args)
+            self._last[kind] = now
+        else:
+            self._suppressed[kind] += 1
+
+
+class FrameDecoder(can.Listener):
+    """Decode the frames of one vehicle profile into a VehicleState."""
+
+    def __init__(self, profile: VehicleProfile, state: VehicleState, log_interval: float = 5.0):
+        self.profile = profile
+        self.state = state
+        self.counts: Counter = Counter()
+        self._codecs: dict[int, MessageCodec] = profile.codecs
+        self._dtc_slots: dict[int, dict[str, str]] = {}
+        self._warn = RateLimitedLog(log, log_interval)
+        self._sources = {m.canonical: f"{m.message.name}.{m.signal}" for m in profile.mappings.values()}
+
+    # The hot path: keep it flat.
+    def on_message_received(self, msg: can.Message) -> None:
+        counts = self.counts
+        counts["frames"] += 1
+        if msg.is_error_frame or msg.is_remote_frame:
+            counts["error_or_remote"] += 1
+            return
+        codec = self._codecs.get(msg.arbitration_id)
+        if codec is None or codec.message.is_extended_frame != msg.is_extended_id:
+            counts["unknown_id"] += 1
+            return
+        message = codec.message
+        if len(msg.data) < message.length:
+            counts["short_dlc"] += 1
+            self._warn("short_dlc", "frame 0x%X (%s): %d data bytes, DBC says %d; skipped",
+                       msg.arbitration_id, message.name, len(msg.data), message.length)
+            return
+        try:
+            decoded = message.decode(msg.data, decode_choices=False)
+        except Exception as e:  # cantools raises DecodeError, ValueError, KeyError on garbage
+            counts["undecodable"] += 1
+            self._warn("undecodable", "frame 0x%X (%s) could not be decoded: %s; skipped",
+                       msg.arbitration_id, message.name, e)
+            return
+        counts["decoded"] += 1
+        t = msg.timestamp or time.time()
+        update = self.state.update
+        sources = self._sources
+        for m in codec.mappings:
+            v = decoded.get(m.signal)
+            if v is not None:
+                update(m.canonical, m.decode(v), t, sources[m.canonical])
+        if codec.dtc is not None:
+            self._dtc_frame(codec, decoded, t)
+
+    def _dtc_frame(self, codec: MessageCodec, decoded: dict, t: float) -> None:
+        """Collect one slot of a multiplexed DTC message; publish the list once complete."""
+        d = codec.dtc
+        count = d.decode(decoded.get(d.signal))
+        slots = self._dtc_slots.setdefault(codec.message.frame_id, {})
+        for item in d.items:
+            raw = decoded.get(item)
+            if raw is not None:
+                slots[item] = dtc.decode(raw)
+        if count is NOT_AVAILABLE:
+            self.state.update(d.canonical, count, t, self._sources[d.canonical])
+            return
+        if count > len(d.items):
+            self.counts["bad_value"] += 1
+            self._warn("bad_value", "%s: DTC count %d exceeds %d slots; skipped", codec.message.name,
+                       count, len(d.items))
+            return
+        wanted = d.items[:count]
+        if all(i in slots for i in wanted):
+            self.state.update(d.canonical, [slots[i] for i in wanted], t, self._sources[d.canonical])
+
+    def on_error(self, exc: Exception) -> None:  # called by can.Notifier
+        self.counts["bus_errors"] += 1
+
+
+class BusReader:
+    """Read a live bus into a VehicleState, reconnecting with backoff. Never transmits."""
+
+    def __init__(self, cfg: BusConfig, profile: VehicleProfile, state: VehicleState,
+                 *, backoff_initial: float = 0.5, backoff_max: float = 10.0,
+                 on_status: Callable[[str], None] | None = None):
+        self.cfg = cfg
+        self.profile = profile
+        self.state = state
+        self.decoder = FrameDecoder(profile, state)
+        self.backoff_initial = backoff_initial
+        self.backoff_max = backoff_max
+        self.connected = threading.Event()
+        self.reconnects = 0
+        self.last_error: str | None = None
+        self._on_status = on_status or (lambda s: log.info("%s", s))
+        self._stop = threading.Event()
+        self._failed = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def counts(self) -> Counter:
+        return self.decoder.counts
+
+    def start(self) -> "BusReader":
+        self._thread = threading.Thread(target=self._run, name=f"bus-reader-{self.cfg.channel}", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._failed.set()
+        if self._thread:
+            self._thread.join(timeout)
+
+    def __enter__(self) -> "BusReader":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def _run(self) -> None:
+        delay = self.backoff_initial
+        while not self._stop.is_set():
+            try:
+                bus = open_bus(self.cfg, can_filters=self.profile.can_filters())
+            except BusOpenError as e:
+                self.last_error = str(e)
+                self._on_status(f"{e}; retrying in {delay:.1f} s")
+                self._stop.wait(delay)
+                delay = min(delay * 2, self.backoff_max)
+                continue
+            self._failed.clear()
+            watcher = _ErrorWatcher(self)
+            notifier = can.Notifier(bus, [self.decoder, watcher], timeout=0.2)
+            self.connected.set()
+            self._on_status(f"reading {self.cfg.describe()} ({self.profile.name})")
+            delay = self.backoff_initial
+            self._failed.wait()
+            self.connected.clear()
+            notifier.stop(timeout=1.0)
+            try:
+                bus.shutdown()
+            except Exception:  # the interface may already be gone
+                pass
+            if not self._stop.is_set():
+                self.reconnects += 1
+                self._on_status(f"lost {self.cfg.describe()}: {self.last_error}; "
+                                f"keeping last state, reconnecting in {delay:.1f} s")
+                self._stop.wait(delay)
+                delay = min(delay * 2, self.backoff_max)
+
+
+class _ErrorWatcher(can.Listener):
+    """Tells the BusReader that the Notifier's bus raised, so it can reconnect."""
+
+    def __init__(self, reader: BusReader):
+        self.reader = reader
+
+    def on_message_received(self, msg: can.Message) -> None:
+        pass
+
+    def on_error(self, exc: Exception) -> None:
+        self.reader.last_error = f"{type(exc).__name__}: {exc}"
+        self.reader._failed.set()

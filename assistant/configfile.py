@@ -1,0 +1,109 @@
+"""Load a YAML file into a pydantic model with errors that point at file, line and field.
+
+Used for every user-written file: vehicle maps, scenarios, personas, dialogue suites, config.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterable, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class ConfigError(ValueError):
+    """A user file is wrong. ``str()`` is ready to print: ``file:line: field: problem``."""
+
+    def __init__(self, path: str | Path | None, problems: Iterable[str]):
+        self.path = str(path) if path is not None else "<input>"
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader that remembers the start line of every mapping/sequence value."""
+
+
+def _compose_lines(text: str) -> yaml.Node | None:
+    return yaml.compose(text, Loader=_LineLoader)
+
+
+def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
+    """1-based line of the node at ``loc`` (pydantic error location) or its closest parent."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for key in loc:
+        if isinstance(node, yaml.MappingNode):
+            nxt = None
+            for k, v in node.value:
+                if str(k.value) == str(key):
+                    nxt = v
+                    line = k.start_mark.line + 1
+                    break
+            if nxt is None:
+                break
+            node = nxt
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
+def read_yaml(path: str | Path) -> tuple[Any, yaml.Node | None]:
+    """Parse a YAML file; return (data, node tree for line look-ups). Raises ConfigError."""
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(p, [f"{p}: file not found"]) from None
+    except OSError as e:
+        raise ConfigError(p, [f"{p}: cannot read: {e.strerror}"]) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ConfigError(p, [f"{p}: not UTF-8 text (byte {e.start})"]) from None
+    try:
+        data = yaml.safe_load(text)
+        node = _compose_lines(text)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark
+        where = f"{p}:{mark.line + 1}" if mark else str(p)
+        raise ConfigError(p, [f"{where}: invalid YAML: {e.problem}"]) from None
+    except yaml.YAMLError as e:
+        raise ConfigError(p, [f"{p}: invalid YAML: {e}"]) from None
+    return data, node
+
+
+def format_validation_error(path: str | Path, err: ValidationError, node: yaml.Node | None) -> list[str]:
+    problems = []
+    for e in err.errors(include_url=False):
+        loc = tuple(x for x in e["loc"] if not (isinstance(x, str) and x.startswith("function-")))
+        line = _line_of(node, loc)
+        field = ".".join(str(x) for x in loc) or "(top level)"
+        msg = e["msg"]
+        if e["type"] == "extra_forbidden":
+            msg = "unknown field"
+        elif msg.startswith("Value error, "):
+            msg = msg[len("Value error, "):]
+        where = f"{path}:{line}" if line else str(path)
+        problems.append(f"{where}: {field}: {msg}")
+    return problems
+
+
+def validate(model: type[M], data: Any, path: str | Path = "<input>", node: yaml.Node | None = None,
+             context: dict | None = None) -> M:
+    if data is None:
+        raise ConfigError(path, [f"{path}: file is empty"])
+    try:
+        return model.model_validate(data, context=context)
+    except ValidationError as e:
+        raise ConfigError(path, format_validation_error(path, e, node)) from None
+
+
+def load_model(model: type[M], path: str | Path, context: dict | None = None) -> M:
+    data, node = read_yaml(path)
+    return validate(model, data, path, node, context)
