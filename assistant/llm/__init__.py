@@ -1,0 +1,1 @@
+"""The language model stage: model files, llama.cpp loading, the tool-calling loop."""
