@@ -94,14 +94,28 @@ def format_validation_error(path: str | Path, err: ValidationError, node: yaml.N
     return problems
 
 
+def locate(path: str | Path, node: yaml.Node | None, loc: tuple[Any, ...]) -> str:
+    """``file:line`` of the value at ``loc`` (or ``file`` when unknown)."""
+    line = _line_of(node, loc)
+    return f"{path}:{line}" if line else str(path)
+
+
 def validate(model: type[M], data: Any, path: str | Path = "<input>", node: yaml.Node | None = None,
              context: dict | None = None) -> M:
+    """Validate ``data``; then, if the model has ``problems()`` (checks that need several fields or
+    report many items at once), turn each ``(loc, message)`` into a ``file:line: field: message``."""
     if data is None:
         raise ConfigError(path, [f"{path}: file is empty"])
     try:
-        return model.model_validate(data, context=context)
+        obj = model.model_validate(data, context=context)
     except ValidationError as e:
         raise ConfigError(path, format_validation_error(path, e, node)) from None
+    problems = getattr(obj, "problems", None)
+    if problems is not None:
+        found = [f"{locate(path, node, loc)}: {'.'.join(map(str, loc))}: {msg}" for loc, msg in problems()]
+        if found:
+            raise ConfigError(path, found)
+    return obj
 
 
 def load_model(model: type[M], path: str | Path, context: dict | None = None) -> M:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from assistant import paths
 from assistant.configfile import ConfigError, load_model, validate
@@ -55,8 +55,15 @@ def check_value(name: str, value: Any) -> Any:
     raise ValueError(f"{name}: unsupported kind {spec.kind}")  # pragma: no cover
 
 
-def _check_signals(v: dict[str, Any]) -> dict[str, Any]:
-    return {k: check_value(k, x) for k, x in v.items()}
+def _check_signals(values: dict[str, Any], loc: tuple) -> list[tuple[tuple, str]]:
+    """Normalise values in place; return (location, problem) for each bad one."""
+    problems = []
+    for k, x in values.items():
+        try:
+            values[k] = check_value(k, x)
+        except ValueError as e:
+            problems.append((loc + (k,), str(e).removeprefix(f"{k}: ")))
+    return problems
 
 
 class TimelineStep(BaseModel):
@@ -66,15 +73,6 @@ class TimelineStep(BaseModel):
     set: dict[str, Any] = Field(default_factory=dict)
     clear: list[str] = Field(default_factory=list, description="signals taken off the bus")
 
-    _v_set = field_validator("set")(classmethod(lambda cls, v: _check_signals(v)))
-
-    @field_validator("clear")
-    @classmethod
-    def _known(cls, v: list[str]) -> list[str]:
-        for n in v:
-            if n not in CATALOG:
-                raise ValueError(f"unknown signal {n!r}")
-        return v
 
 
 class Scenario(BaseModel):
@@ -86,14 +84,21 @@ class Scenario(BaseModel):
     signals: dict[str, Any] = Field(default_factory=dict)
     timeline: list[TimelineStep] = Field(default_factory=list)
 
-    _v_signals = field_validator("signals")(classmethod(lambda cls, v: _check_signals(v)))
-
     @model_validator(mode="after")
     def _ordered(self) -> "Scenario":
         ats = [s.at for s in self.timeline]
         if ats != sorted(ats):
             raise ValueError("timeline steps must be in time order")
         return self
+
+    def problems(self) -> list[tuple[tuple, str]]:
+        """Unknown signals and wrong values, each with its location (values normalised in place)."""
+        found = _check_signals(self.signals, ("signals",))
+        for i, step in enumerate(self.timeline):
+            found += _check_signals(step.set, ("timeline", i, "set"))
+            found += [(("timeline", i, "clear", j), f"unknown signal {n!r}")
+                      for j, n in enumerate(step.clear) if n not in CATALOG]
+        return found
 
     def state_at(self, t: float) -> dict[str, Any]:
         """Canonical values on the bus at time ``t`` (timeline applied)."""
@@ -140,5 +145,5 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     return load_model(Scenario, resolve_scenario_path(name_or_path))
 
 
-def scenario_from_dict(data: dict, where: str = "<inline scenario>") -> Scenario:
-    return validate(Scenario, data, where)
+def scenario_from_dict(data: dict, where: str = "<inline scenario>", node=None) -> Scenario:
+    return validate(Scenario, data, where, node)

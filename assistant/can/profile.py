@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from assistant import paths
 from assistant.can.dbc import load_dbc
-from assistant.configfile import ConfigError, load_model
+from assistant.configfile import ConfigError, locate, read_yaml, validate
 from assistant.state import dtc, units
 from assistant.state.signals import CATALOG, Kind, SignalSpec
 
@@ -357,7 +357,8 @@ def load_profile(name_or_path: str | Path) -> VehicleProfile:
     path = resolve_profile_path(name_or_path).resolve()
     if path in _CACHE:
         return _CACHE[path]
-    pf = load_model(ProfileFile, path)
+    data, node = read_yaml(path)
+    pf = validate(ProfileFile, data, path, node)
     dbc_path = (path.parent / pf.dbc).resolve()
     db = load_dbc(dbc_path)
 
@@ -366,7 +367,8 @@ def load_profile(name_or_path: str | Path) -> VehicleProfile:
         try:
             db.get_message_by_name(msg_name)
         except KeyError:
-            problems.append(f"{path}: messages.{msg_name}: message is not in {dbc_path.name}")
+            problems.append(f"{locate(path, node, ('messages', msg_name))}: messages.{msg_name}: "
+                            f"message is not in {dbc_path.name}")
     cycle_times = {}
     for msg in db.messages:
         if msg.name in pf.messages:
@@ -381,7 +383,7 @@ def load_profile(name_or_path: str | Path) -> VehicleProfile:
         try:
             mappings[canonical] = _compile_signal(canonical, entry, db, cycle_times, pf)
         except ValueError as e:
-            problems.append(f"{path}: signals.{canonical}: {e}")
+            problems.append(f"{locate(path, node, ('signals', canonical))}: signals.{canonical}: {e}")
     if problems:
         raise ConfigError(path, problems)
     prof = VehicleProfile(pf.name, path, dbc_path, db, mappings, pf.description)

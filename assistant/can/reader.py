@@ -138,6 +138,7 @@ class BusReader:
         self.connected = threading.Event()
         self.reconnects = 0
         self.last_error: str | None = None
+        self.bus: can.BusABC | None = None      # the bus currently open (None while reconnecting)
         self._on_status = on_status or (lambda s: log.info("%s", s))
         self._stop = threading.Event()
         self._failed = threading.Event()
@@ -175,6 +176,7 @@ class BusReader:
                 self._stop.wait(delay)
                 delay = min(delay * 2, self.backoff_max)
                 continue
+            self.bus = bus
             self._failed.clear()
             watcher = _ErrorWatcher(self)
             notifier = can.Notifier(bus, [self.decoder, watcher], timeout=0.2)
@@ -183,6 +185,7 @@ class BusReader:
             delay = self.backoff_initial
             self._failed.wait()
             self.connected.clear()
+            self.bus = None
             notifier.stop(timeout=1.0)
             try:
                 bus.shutdown()

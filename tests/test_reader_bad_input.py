@@ -1,0 +1,163 @@
+"""Bad frames are counted, the state is unchanged, no exception escapes; the bus reader
+recovers from a vanished interface and never transmits."""
+
+import logging
+import time
+
+import can
+import pytest
+
+from assistant.bench.scenario import load_scenario
+from assistant.bench.simulator import Simulator
+from assistant.can.bus import BusConfig
+from assistant.can.profile import load_profile
+from assistant.can.reader import BusReader, FrameDecoder
+from assistant.state.store import VehicleState
+
+FUEL = "Vehicle.Powertrain.FuelSystem.RelativeLevel"
+
+
+@pytest.fixture
+def decoder():
+    p = load_profile("demo")
+    st = VehicleState.for_profile(p)
+    d = FrameDecoder(p, st, log_interval=60)
+    # One good frame first, so "state unchanged" is meaningful.
+    (fid, ext, data), = p.encode({FUEL: 40.0})["FuelStatus"]
+    d.on_message_received(can.Message(arbitration_id=fid, is_extended_id=ext, data=data, timestamp=time.time()))
+    assert st.get(FUEL).value == 40.0
+    return d
+
+
+def frame(fid, data, ext=False, **kw):
+    return can.Message(arbitration_id=fid, is_extended_id=ext, data=data, timestamp=time.time(), **kw)
+
+
+def test_unknown_ids_are_counted(decoder):
+    before = decoder.state.updates
+    decoder.on_message_received(frame(0x7FF, b"\x01\x02"))
+    decoder.on_message_received(frame(0x350, bytes(8), ext=True))   # right number, wrong id type
+    assert decoder.counts["unknown_id"] == 2
+    assert decoder.state.updates == before
+
+
+def test_short_dlc_is_counted_and_logged_at_a_bounded_rate(decoder, caplog):
+    before = decoder.state.updates
+    with caplog.at_level(logging.WARNING, logger="assistant.can.reader"):
+        for _ in range(50):
+            decoder.on_message_received(frame(0x350, b"\x10\x20"))
+    assert decoder.counts["short_dlc"] == 50
+    assert decoder.state.updates == before
+    assert decoder.state.get(FUEL).value == 40.0
+    assert len([r for r in caplog.records if "0x350" in r.getMessage()]) == 1   # rate limited
+
+
+def test_unknown_mux_value_is_counted(decoder):
+    before = decoder.state.updates
+    decoder.on_message_received(frame(0x18FECA10, bytes([0x55, 1, 3, 1, 0, 0, 0, 0]), ext=True))
+    assert decoder.counts["undecodable"] == 1
+    assert decoder.state.updates == before
+    assert decoder.state.get("Vehicle.Diagnostics.DTCList").status == "missing"
+
+
+def test_garbage_bytes_never_raise(decoder):
+    import random
+    rnd = random.Random(7)
+    ids = list(decoder.profile.codecs) + [0x123, 0x7FF, 0x1FFFFFFF]
+    for _ in range(3000):
+        fid = rnd.choice(ids)
+        data = bytes(rnd.getrandbits(8) for _ in range(rnd.randint(0, 8)))
+        decoder.on_message_received(frame(fid, data, ext=fid > 0x7FF))
+    decoder.on_message_received(frame(0x350, b"", is_remote_frame=True))
+    decoder.on_message_received(can.Message(is_error_frame=True))
+    c = decoder.counts
+    assert c["frames"] == 3003
+    assert c["decoded"] + c["unknown_id"] + c["short_dlc"] + c["undecodable"] + c["error_or_remote"] == 3003
+    # Random bytes in a telltale frame decode to OFF/ON/BLINK or "not available", never anything else.
+    for name, r in decoder.state.snapshot().items():
+        if name.startswith("Vehicle.Telltale.") and r.value is not None:
+            assert r.value in ("OFF", "ON", "BLINK")
+
+
+def test_dtc_list_collected_across_mux_frames(decoder):
+    p = decoder.profile
+    frames = p.encode({"Vehicle.Diagnostics.DTCList": ["P0301", "C0035", "U0100"]})["DTC_Report"]
+    assert len(frames) == 3
+    decoder.on_message_received(frame(frames[0][0], frames[0][2], ext=True))
+    assert decoder.state.get("Vehicle.Diagnostics.DTCList").status == "missing"   # incomplete: not published
+    for fid, ext, data in frames[1:]:
+        decoder.on_message_received(frame(fid, data, ext=ext))
+    assert decoder.state.get("Vehicle.Diagnostics.DTCList").value == ["P0301", "C0035", "U0100"]
+    (fid, ext, data), = p.encode({"Vehicle.Diagnostics.DTCList": []})["DTC_Report"]
+    decoder.on_message_received(frame(fid, data, ext=ext))
+    assert decoder.state.get("Vehicle.Diagnostics.DTCList").value == []
+
+
+def test_receive_filters_keep_unmapped_ids_out(channel):
+    p = load_profile("demo")
+    st = VehicleState.for_profile(p)
+    with BusReader(BusConfig(interface="virtual", channel=channel), p, st) as reader:
+        assert reader.connected.wait(2)
+        tx = can.Bus(interface="virtual", channel=channel)
+        for i in range(100):
+            tx.send(can.Message(arbitration_id=0x100 + i, data=bytes(8), is_extended_id=False))
+        (fid, ext, data), = p.encode({FUEL: 33.0})["FuelStatus"]
+        tx.send(can.Message(arbitration_id=fid, data=data, is_extended_id=ext))
+        deadline = time.monotonic() + 2
+        while st.get(FUEL).value != 33.0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        tx.shutdown()
+    assert st.get(FUEL).value == 33.0
+    assert reader.counts["frames"] == 1          # the 100 unmapped frames never reached the decoder
+
+
+def test_reader_keeps_state_and_recovers_when_the_interface_vanishes(channel):
+    p = load_profile("demo")
+    st = VehicleState.for_profile(p)
+    reader = BusReader(BusConfig(interface="virtual", channel=channel), p, st,
+                       backoff_initial=0.1, backoff_max=0.4)
+    tx = can.Bus(interface="virtual", channel=channel)
+    sim = Simulator(tx, p, load_scenario("low_fuel"))
+    with reader:
+        assert reader.connected.wait(2)
+        sim.start()
+        time.sleep(0.5)
+        assert st.get(FUEL).value == 7.0
+        reader.bus.shutdown()                      # the interface goes away under the reader
+        deadline = time.monotonic() + 3
+        while reader.reconnects == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert reader.reconnects == 1
+        assert "closed" in (reader.last_error or "").lower()
+        assert st.get(FUEL).value == 7.0           # last state kept while reconnecting
+        assert reader.connected.wait(3)            # ... and it comes back
+        sim.set({FUEL: 6.5})
+        deadline = time.monotonic() + 3
+        while st.get(FUEL).value != 6.5 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert st.get(FUEL).value == 6.5 and st.get(FUEL).fresh
+        sim.stop()
+    tx.shutdown()
+
+
+def test_reader_retries_with_backoff_until_the_bus_exists():
+    p = load_profile("demo")
+    statuses = []
+    reader = BusReader(BusConfig(interface="socketcan", channel="nosuchcan9"), p, VehicleState.for_profile(p),
+                       backoff_initial=0.05, backoff_max=0.2, on_status=statuses.append)
+    with reader:
+        time.sleep(0.6)
+        assert not reader.connected.is_set()
+    assert len(statuses) >= 3
+    assert "cannot open CAN bus socketcan:nosuchcan9" in statuses[0]
+    assert "retrying in 0.1 s" in statuses[1] and "retrying in 0.2 s" in statuses[-1]
+
+
+def test_reader_never_transmits(channel):
+    p = load_profile("demo")
+    sniffer = can.Bus(interface="virtual", channel=channel)
+    with BusReader(BusConfig(interface="virtual", channel=channel), p, VehicleState.for_profile(p)) as reader:
+        assert reader.connected.wait(2)
+        time.sleep(0.5)
+    assert sniffer.recv(timeout=0.2) is None
+    sniffer.shutdown()
