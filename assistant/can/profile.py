@@ -194,8 +194,11 @@ class VehicleProfile:
                     data = _mux_frame(msg, base, d.items[slot], dtc.encode(codes[slot]) if codes else 0)
                     frames.append((msg.frame_id, msg.is_extended_frame, data))
             else:
-                frames.append((msg.frame_id, msg.is_extended_frame,
-                               msg.encode(base, scaling=True, padding=True, strict=False)))
+                try:
+                    data = msg.encode(base, scaling=True, padding=True, strict=False)
+                except (OverflowError, cantools.database.EncodeError) as e:
+                    raise ValueError(f"{msg.name}: cannot encode {base}: {e}") from None
+                frames.append((msg.frame_id, msg.is_extended_frame, data))
             out[msg.name] = frames
         return out
 
@@ -225,11 +228,17 @@ def _mux_frame(msg: cantools.database.Message, base: dict[str, Any], item_signal
 # ----------------------------------------------------------------------------- compiling
 
 def _choice_raw(sig: cantools.database.Signal, key: int | str) -> int:
-    """A map key (raw int or value-table name) -> raw int."""
-    if isinstance(key, int) and not isinstance(key, bool):
-        return key
+    """A map key (raw bit pattern or value-table name) -> raw int as cantools decodes it.
+
+    For a signed signal the bit pattern is read as two's complement, so ``1`` on a 1-bit
+    signed flag is the ``-1`` cantools returns.
+    """
     if isinstance(key, str) and key.strip().lstrip("-").isdigit():
-        return int(key)
+        key = int(key)
+    if isinstance(key, int) and not isinstance(key, bool):
+        if sig.is_signed and key >= 1 << (sig.length - 1):
+            key -= 1 << sig.length
+        return key
     for raw, name in (sig.choices or {}).items():
         if str(name) == key:
             return int(raw)
