@@ -47,8 +47,10 @@ def sample_values(profile, pick):
 
 
 def _phys_candidates(sig):
-    n = min(1 << sig.length, 64)
-    return [sig.conversion.raw_to_scaled(r, decode_choices=False) for r in range(n)]
+    """Physical values of the raw values cantools can decode (signed ones two's complement)."""
+    lo = -(1 << (sig.length - 1)) if sig.is_signed else 0
+    raws = range(lo, lo + min(1 << sig.length, 64))
+    return [sig.conversion.raw_to_scaled(r, decode_choices=False) for r in raws]
 
 
 @pytest.mark.parametrize("name", PROFILES)

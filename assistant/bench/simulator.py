@@ -39,6 +39,11 @@ class Simulator:
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self, run_timeline: bool = True) -> "Simulator":
+        implied = self.profile.implied_signals(self.values)
+        if implied:
+            log.warning("%s: left out of the scenario but sharing a frame with it, with no 'not available' "
+                        "value in the map, so they go on the bus with the DBC initial value: %s",
+                        self.profile.name, ", ".join(implied))
         self.started_at = time.monotonic()
         self._apply(self.values)
         if run_timeline and self.scenario.timeline:

@@ -202,6 +202,17 @@ class VehicleProfile:
             out[msg.name] = frames
         return out
 
+    def implied_signals(self, values: dict[str, Any]) -> list[str]:
+        """Mapped signals left out of ``values`` that would still go on the bus with a made-up
+        value: they share a frame with a present signal and the map declares no ``invalid``
+        (SNA) value for them. Real DBCs without SNA values cannot do better; callers warn."""
+        out = []
+        for codec in self.codecs.values():
+            if any(m.canonical in values for m in codec.mappings) or (codec.dtc and codec.dtc.canonical in values):
+                out += [m.canonical for m in codec.mappings
+                        if m.canonical not in values and m.invalid_value is None]
+        return sorted(out)
+
     def cycle_time(self, message_name: str) -> float:
         """Send period in seconds of a message (DBC cycle time, map override or default)."""
         return self._cycle_times[message_name]

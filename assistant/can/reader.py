@@ -54,47 +54,63 @@ class RateLimitedLog:
 class FrameDecoder(can.Listener):
     """Decode the frames of one vehicle profile into a VehicleState."""
 
+    COUNTERS = ("frames", "decoded", "unknown_id", "short_dlc", "undecodable", "error_or_remote",
+                "bad_value", "bus_errors")
+
     def __init__(self, profile: VehicleProfile, state: VehicleState, log_interval: float = 5.0):
         self.profile = profile
         self.state = state
-        self.counts: Counter = Counter()
-        self._codecs: dict[int, MessageCodec] = profile.codecs
+        for c in self.COUNTERS:
+            setattr(self, "n_" + c, 0)
         self._dtc_slots: dict[int, dict[str, str]] = {}
         self._warn = RateLimitedLog(log, log_interval)
         self._sources = {m.canonical: f"{m.message.name}.{m.signal}" for m in profile.mappings.values()}
+        # Per frame id, everything the hot path needs, resolved once (no attribute look-ups per frame).
+        self._plan = {
+            fid: (c.message, c.message.is_extended_frame, c.message.length,
+                  tuple((m.signal, m.canonical, m.decode, self._sources[m.canonical]) for m in c.mappings), c)
+            for fid, c in profile.codecs.items()}
+
+    @property
+    def counts(self) -> Counter:
+        return Counter({c: getattr(self, "n_" + c) for c in self.COUNTERS if getattr(self, "n_" + c)})
 
     # The hot path: keep it flat.
     def on_message_received(self, msg: can.Message) -> None:
-        counts = self.counts
-        counts["frames"] += 1
-        if msg.is_error_frame or msg.is_remote_frame:
-            counts["error_or_remote"] += 1
+        self.n_frames += 1
+        plan = self._plan.get(msg.arbitration_id)
+        if plan is None or msg.is_error_frame or msg.is_remote_frame:
+            if plan is None:
+                self.n_unknown_id += 1
+            else:
+                self.n_error_or_remote += 1
             return
-        codec = self._codecs.get(msg.arbitration_id)
-        if codec is None or codec.message.is_extended_frame != msg.is_extended_id:
-            counts["unknown_id"] += 1
+        message, extended, length, entries, codec = plan
+        if extended != msg.is_extended_id:
+            self.n_unknown_id += 1
             return
-        message = codec.message
-        if len(msg.data) < message.length:
-            counts["short_dlc"] += 1
+        data = msg.data
+        if len(data) < length:
+            self.n_short_dlc += 1
             self._warn("short_dlc", "frame 0x%X (%s): %d data bytes, DBC says %d; skipped",
-                       msg.arbitration_id, message.name, len(msg.data), message.length)
+                       msg.arbitration_id, message.name, len(data), length)
             return
         try:
-            decoded = message.decode(msg.data, decode_choices=False)
+            decoded = message.decode(data, decode_choices=False)
         except Exception as e:  # cantools raises DecodeError, ValueError, KeyError on garbage
-            counts["undecodable"] += 1
+            self.n_undecodable += 1
             self._warn("undecodable", "frame 0x%X (%s) could not be decoded: %s; skipped",
                        msg.arbitration_id, message.name, e)
             return
-        counts["decoded"] += 1
+        self.n_decoded += 1
         t = msg.timestamp or time.time()
-        update = self.state.update
-        sources = self._sources
-        for m in codec.mappings:
-            v = decoded.get(m.signal)
-            if v is not None:
-                update(m.canonical, m.decode(v), t, sources[m.canonical])
+        state = self.state
+        with state.lock:
+            put = state.put
+            for sig, canonical, dec, source in entries:
+                v = decoded.get(sig)
+                if v is not None:
+                    put(canonical, dec(v), t, source)
         if codec.dtc is not None:
             self._dtc_frame(codec, decoded, t)
 
@@ -111,7 +127,7 @@ class FrameDecoder(can.Listener):
             self.state.update(d.canonical, count, t, self._sources[d.canonical])
             return
         if count > len(d.items):
-            self.counts["bad_value"] += 1
+            self.n_bad_value += 1
             self._warn("bad_value", "%s: DTC count %d exceeds %d slots; skipped", codec.message.name,
                        count, len(d.items))
             return
@@ -120,7 +136,7 @@ class FrameDecoder(can.Listener):
             self.state.update(d.canonical, [slots[i] for i in wanted], t, self._sources[d.canonical])
 
     def on_error(self, exc: Exception) -> None:  # called by can.Notifier
-        self.counts["bus_errors"] += 1
+        self.n_bus_errors += 1
 
 
 class BusReader:

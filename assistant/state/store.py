@@ -73,14 +73,23 @@ class VehicleState:
 
     def update(self, name: str, value: Any, t: float, source: str) -> None:
         with self._lock:
-            self._latest[name] = (value, t, source)
-            self.updates += 1
-            if value is not self._na and t - self._history_t.get(name, -1e18) >= self._history_interval:
-                self._history_t[name] = t
-                h = self._history.get(name)
-                if h is None:
-                    h = self._history[name] = deque(maxlen=self._history_len)
-                h.append((t, value))
+            self.put(name, value, t, source)
+
+    @property
+    def lock(self) -> threading.Lock:
+        """Writers that set several signals of one frame hold this once and call :meth:`put`."""
+        return self._lock
+
+    def put(self, name: str, value: Any, t: float, source: str) -> None:
+        """Set a value; the caller holds :attr:`lock`."""
+        self._latest[name] = (value, t, source)
+        self.updates += 1
+        if value is not self._na and t - self._history_t.get(name, -1e18) >= self._history_interval:
+            self._history_t[name] = t
+            h = self._history.get(name)
+            if h is None:
+                h = self._history[name] = deque(maxlen=self._history_len)
+            h.append((t, value))
 
     # -- reader side ---------------------------------------------------------------------------
 

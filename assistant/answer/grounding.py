@@ -1,0 +1,181 @@
+"""Grounding check: is every number, unit, warning-lamp name and trouble code in an answer
+backed by this turn's tool results?
+
+``check(answer, results, facts, style)`` returns a :class:`Verdict`. Numbers may be the tool
+value itself or a unit conversion / rounding of it (km <-> mi, kPa <-> bar/psi, °C <-> °F,
+m -> km, s -> days). On top of the BRIEF's rule, a *coverage* rule makes the model a safe
+paraphraser: the answer must keep the key numbers of the deterministic facts it was given,
+and must say "can't read" when the facts do.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from pydantic import BaseModel
+
+from assistant.state import units
+from assistant.state.dtc import DTC_RE
+from assistant.tools.vehicle import telltale_info
+
+NUMBER_RE = re.compile(r"(?<![\w.])[-−]?\d+(?:[.,]\d+)?(?![\w])")
+CODE_RE = re.compile(r"\b[PCBU][0-3][0-9A-F]{3}\b")
+WORD_NUMBERS = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+    "sixteen seventeen eighteen nineteen twenty".split())}
+WORD_NUMBERS.update({"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
+                     "ninety": 90, "hundred": 100, "thousand": 1000})
+UNIT_WORDS = {
+    "km": "distance", "kilometres": "distance", "kilometers": "distance", "mi": "distance", "miles": "distance",
+    "mile": "distance", "kpa": "pressure", "bar": "pressure", "psi": "pressure", "°c": "temperature",
+    "°f": "temperature", "degrees": "temperature", "%": "ratio", "percent": "ratio", "v": "voltage",
+    "volts": "voltage", "mpg": "consumption", "l/100km": "consumption", "days": "time", "day": "time",
+    "hours": "time", "weeks": "time", "months": "time",
+}
+UNIT_RE = re.compile(r"(?<=\d)\s*(km|mi|kpa|bar|psi|°c|°f|%|v|mpg|l/100km)\b|"
+                     r"\b(kilomet(?:re|er)s|miles?|percent|volts|degrees|days?|hours|weeks|months)\b|(°[cf])",
+                     re.IGNORECASE)
+CANT_READ_RE = re.compile(r"can['’]?t read|cannot read|can ?not read|unable to read|not available|"
+                          r"doesn['’]?t report|don['’]?t have|no reading|not readable|impossible de lire|"
+                          r"ne peux pas lire|non riesco a leggere", re.IGNORECASE)
+
+# Alternative spellings of each dimension's numbers a listener may hear.
+_ALT_UNITS = {"km": ["mi", "m"], "m": ["km", "mi"], "kPa": ["bar", "psi"], "°C": ["°F"],
+              "s": ["d", "h", "min"], "d": ["s", "h"], "%": [], "V": [], "l/100km": []}
+
+
+@dataclass
+class Verdict:
+    grounded: bool
+    problems: list[str] = field(default_factory=list)
+
+
+def _numbers_in(obj: Any, out: list[tuple[float, str | None]], unit: str | None = None) -> None:
+    """Collect (value, unit) pairs from a tool result (pydantic models, dicts, lists)."""
+    if isinstance(obj, BaseModel):
+        obj = obj.model_dump()
+    if isinstance(obj, dict):
+        u = obj.get("unit") if isinstance(obj.get("unit"), str) else unit
+        for k, v in obj.items():
+            if k in ("age_s",):
+                continue
+            key_unit = "km" if k.endswith("_km") else u
+            _numbers_in(v, out, key_unit)
+    elif isinstance(obj, (list, tuple)):
+        for v in obj:
+            _numbers_in(v, out, unit)
+    elif isinstance(obj, bool) or obj is None:
+        return
+    elif isinstance(obj, (int, float)):
+        out.append((float(obj), unit))
+    elif isinstance(obj, str):
+        for m in NUMBER_RE.finditer(obj):         # numbers inside descriptions ("bank 1", "12 volt")
+            if not DTC_RE.match(obj):
+                out.append((_to_float(m.group()), None))
+
+
+def _to_float(s: str) -> float:
+    return float(s.replace("−", "-").replace(",", "."))
+
+
+def allowed_numbers(results: Iterable[Any]) -> list[float]:
+    pairs: list[tuple[float, str | None]] = []
+    for r in results:
+        _numbers_in(r, pairs)
+    allowed: set[float] = set()
+    for value, unit in pairs:
+        allowed.add(value)
+        allowed.add(abs(value))                   # "overdue by 1200 km" for -1200
+        for alt in _ALT_UNITS.get(unit or "", []):
+            try:
+                allowed.add(abs(units.convert(value, unit, alt)))
+            except units.UnitError:
+                pass
+        if unit == "l/100km" and value:
+            allowed.add(235.214583 / value)
+    return sorted(allowed)
+
+
+def numbers_in_text(text: str) -> list[tuple[str, float]]:
+    found = [(m.group(), _to_float(m.group())) for m in NUMBER_RE.finditer(CODE_RE.sub(" ", text))]
+    for w in re.findall(r"[a-z]+", text.lower()):
+        if w in WORD_NUMBERS and w not in ("one", "zero"):   # "one" is mostly a pronoun
+            found.append((w, float(WORD_NUMBERS[w])))
+    return found
+
+
+def _matches(said: str, value: float, allowed: list[float]) -> bool:
+    decimals = len(said.replace(",", ".").split(".")[1]) if any(c in said for c in ".,") else 0
+    tol = 0.5 * 10 ** -decimals + 1e-9
+    # Allow a spoken rounding to 2 significant digits too ("about 610 km" -> "about 600").
+    return any(abs(abs(value) - a) <= max(tol, 0.05 * a if decimals == 0 and a >= 100 else tol) for a in allowed)
+
+
+def telltale_mentions(text: str) -> set[str]:
+    low = text.lower()
+    found = set()
+    for name, info in telltale_info().items():
+        for alias in [info["label"]] + info.get("aliases", []):
+            if alias.lower() in low:
+                found.add(name)
+    return found
+
+
+def check(answer: str, results: list[BaseModel], facts: str = "", key_numbers: Iterable[float] = (),
+          cant_read: bool = False) -> Verdict:
+    problems: list[str] = []
+    allowed = allowed_numbers(results)
+    for said, value in numbers_in_text(answer):
+        if not _matches(said, value, allowed):
+            problems.append(f"number {said!r} is not in this turn's tool results")
+    dims_in_results = {UNIT_WORDS.get(u.lower(), u) for u in _units_in(results)}
+    for m in UNIT_RE.finditer(answer):
+        word = next(g for g in m.groups() if g).lower()
+        dim = UNIT_WORDS.get(word)
+        if dim and dim not in dims_in_results:
+            problems.append(f"unit {word!r} has no value of that kind in the tool results")
+    codes_in_results = {c for r in results for c in CODE_RE.findall(_dump(r))}
+    for code in CODE_RE.findall(answer):
+        if code not in codes_in_results:
+            problems.append(f"trouble code {code} is not in the tool results")
+    lamps_in_results = {n for r in results for n in telltale_mentions(_dump(r))} | _lamp_names(results)
+    for lamp in telltale_mentions(answer) - lamps_in_results:
+        problems.append(f"warning lamp {lamp} is not in the tool results")
+    # Coverage: keep what the facts say.
+    if facts:
+        for k in key_numbers:
+            if not any(_matches(s, v, [k]) for s, v in numbers_in_text(answer)):
+                problems.append(f"leaves out {k:g} from the facts")
+        if cant_read and not CANT_READ_RE.search(answer):
+            problems.append("does not say that a value cannot be read")
+        if not cant_read and CANT_READ_RE.search(answer):
+            problems.append("says it cannot read a value that was read")
+    return Verdict(not problems, problems)
+
+
+def _dump(r: Any) -> str:
+    return r.model_dump_json() if isinstance(r, BaseModel) else str(r)
+
+
+def _lamp_names(results: list[BaseModel]) -> set[str]:
+    names = set()
+    for r in results:
+        for m in re.finditer(r'"signal":"Vehicle\.Telltale\.(\w+)"|"name":"(\w+)"', _dump(r)):
+            names.add(m.group(1) or m.group(2))
+    return names
+
+
+def _units_in(results: list[BaseModel]) -> set[str]:
+    found = set()
+    for r in results:
+        text = _dump(r)
+        found |= set(re.findall(r'"unit":"([^"]+)"', text))
+        if "_km" in text:
+            found.add("km")
+    mapped = set()
+    for u in found:
+        mapped.add({"km": "km", "m": "km", "kPa": "kpa", "°C": "°c", "%": "%", "V": "v", "d": "days", "s": "days",
+                    "l/100km": "l/100km"}.get(u, u))
+    return mapped

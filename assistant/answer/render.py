@@ -1,0 +1,293 @@
+"""Deterministic rendering of tool results into short spoken sentences.
+
+This text is (1) the answer whenever the model's wording fails the grounding check
+(``fallback: true``) and (2) the facts the model is asked to phrase. Every number in it comes
+from a tool result, converted to the listener's units by :class:`Style`.
+Phrases live in per-locale tables so a persona can switch language.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+
+from assistant.state import units
+from assistant.tools.schemas import (EnergyResult, Quantity, RangeResult, ServiceResult, SignalResult, TyreResult,
+                                     WarningsResult)
+
+PHRASES: dict[str, dict[str, str]] = {
+    "en": {
+        "cant_read": "I can't read the {what} right now.",
+        "not_supported": "This car doesn't report its {what}.",
+        "range_fuel": "You can drive about {fuel} on the fuel you have",
+        "range_ev": "You can drive about {ev} on electric power",
+        "range_both": "You can drive about {fuel} on fuel and {ev} on electric power",
+        "tank": "the tank is {pct} full",
+        "low_fuel_on": "The low fuel warning is on.",
+        "reach_yes": "Yes, you can reach it: your range is about {range}.",
+        "reach_no": "No, probably not: your range is about {range}, less than the {dest} you need.",
+        "energy_fuel": "The tank is {pct} full.",
+        "energy_soc": "The battery is at {pct}.",
+        "no_warnings": "No warning lights are on.",
+        "warning_on": "The {label} is {state}: {meaning}; {action}.",
+        "codes": "Stored trouble codes: {codes}.",
+        "no_codes": "No trouble codes are stored.",
+        "unreadable_lamps": "I can't read the {names} right now.",
+        "service_in": "Your next service is due in {parts}.",
+        "service_overdue": "Your service is overdue by {parts}.",
+        "service_due_now": "A service is due now.",
+        "oil_life": "Oil life is {pct}.",
+        "oil_level": "The oil level is {level}.",
+        "or": " or ",
+        "and": " and ",
+        "tyres_all_ok": "All tyres are fine: {list}.",
+        "tyre_low": "The {positions} {tyre_word} low at {values}; the others are fine.",
+        "tyre_low_only": "The {positions} {tyre_word} low at {values}.",
+        "tyre_one_ok": "The {position} tyre is at {value}, which is fine.",
+        "tyre_one_low": "The {position} tyre is low at {value}.",
+        "tyre_some_ok": "{list}: all fine.",
+        "signal_value": "The {what} is {value}.",
+        "state_ON": "on",
+        "state_BLINK": "flashing",
+        "yes": "yes",
+        "no": "no",
+    },
+}
+
+WHAT = {
+    "en": {
+        "Vehicle.Powertrain.FuelSystem.Range": "fuel range",
+        "Vehicle.Powertrain.FuelSystem.RelativeLevel": "fuel level",
+        "Vehicle.Powertrain.TractionBattery.Range": "electric range",
+        "Vehicle.Powertrain.TractionBattery.StateOfCharge.Displayed": "battery charge",
+        "Vehicle.Service.DistanceToService": "distance to the next service",
+        "Vehicle.Service.TimeToService": "time to the next service",
+        "Vehicle.Diagnostics.DTCList": "trouble codes",
+        "tyres": "tyre pressures",
+        "service": "service information",
+        "range": "range",
+    },
+}
+
+
+@dataclass
+class Style:
+    """How numbers are said: units and locale (a persona sets these)."""
+
+    locale: str = "en"
+    distance: str = "km"          # km | mi
+    pressure: str = "kPa"         # kPa | bar | psi
+    temperature: str = "°C"       # °C | °F
+    consumption: str = "l/100km"  # l/100km | mpg
+    decimal_comma: bool = False
+
+    def phrase(self, key: str, **kw: Any) -> str:
+        table = PHRASES.get(self.locale, PHRASES["en"])
+        return table.get(key, PHRASES["en"][key]).format(**kw)
+
+    def what(self, key: str) -> str:
+        from assistant.state.signals import CATALOG
+        table = WHAT.get(self.locale, {})
+        return table.get(key) or WHAT["en"].get(key) or (CATALOG[key].description if key in CATALOG else key)
+
+    # -- numbers ------------------------------------------------------------------------------
+
+    def number(self, value: float, digits: int = 0) -> str:
+        if digits == 0 or float(value).is_integer():
+            s = f"{round(value):d}"
+        else:
+            s = f"{value:.{digits}f}".rstrip("0").rstrip(".")
+        return s.replace(".", ",") if self.decimal_comma else s
+
+    def target_unit(self, unit: str | None) -> str | None:
+        return {"km": self.distance, "kPa": self.pressure, "°C": self.temperature,
+                "l/100km": self.consumption}.get(unit or "", unit)
+
+    def convert(self, value: float, unit: str | None) -> tuple[float, str | None, int]:
+        """Value in the listener's unit, with the digits worth saying."""
+        to = self.target_unit(unit)
+        if unit == "l/100km" and to == "mpg":
+            return (235.214583 / value if value else 0.0), "mpg", 1
+        if unit and to and to != unit:
+            value = units.convert(value, unit, to)
+        digits = {"bar": 1, "V": 1, "l/100km": 1, "mpg": 1}.get(to or "", 0)
+        return value, to, digits
+
+    def quantity(self, q: Quantity) -> str:
+        value, unit, digits = self.convert(q.value, q.unit)
+        text = self.number(value, digits)
+        if unit == "%":
+            return f"{text} %"
+        if unit == "d":
+            return f"{text} {'day' if abs(value) == 1 else 'days'}"
+        return f"{text} {unit}" if unit else text
+
+
+@dataclass
+class Rendering:
+    sentences: list[str] = field(default_factory=list)
+    cant_read: bool = False           # some asked-for value was not readable
+
+    @property
+    def text(self) -> str:
+        return " ".join(s for s in self.sentences if s)
+
+    def add(self, s: str) -> None:
+        if s:
+            self.sentences.append(s if s.rstrip().endswith((".", "!", "?")) else s + ".")
+
+
+def _cap(s: str) -> str:
+    return s[:1].upper() + s[1:]
+
+
+def unreadable(style: Style, q: Quantity, what: str | None = None) -> str:
+    key = "not_supported" if q.status == "not_supported" else "cant_read"
+    return style.phrase(key, what=what or style.what(q.signal))
+
+
+def render_range(r: RangeResult, s: Style, out: Rendering) -> None:
+    fuel, ev = r.fuel_range, r.ev_range
+    if r.destination_km is not None and r.can_reach is not None:
+        total = sum(q.value for q in (fuel, ev) if q.ok)
+        rng = s.quantity(Quantity(signal=fuel.signal, value=total, unit="km"))
+        dest = s.quantity(Quantity(signal=fuel.signal, value=r.destination_km, unit="km"))
+        out.add(s.phrase("reach_yes" if r.can_reach else "reach_no", range=rng, dest=dest))
+    elif fuel.ok and ev.ok and ev.value > 0:
+        out.add(s.phrase("range_both", fuel=s.quantity(fuel), ev=s.quantity(ev)))
+    elif fuel.ok:
+        tail = f", {s.phrase('tank', pct=s.quantity(r.fuel_level))}" if r.fuel_level.ok else ""
+        out.add(s.phrase("range_fuel", fuel=s.quantity(fuel)) + tail)
+    elif ev.ok:
+        out.add(s.phrase("range_ev", ev=s.quantity(ev)))
+    else:
+        out.cant_read = True
+        out.add(unreadable(s, fuel, s.what("range")))
+        if r.fuel_level.ok:
+            out.add(_cap(s.phrase("tank", pct=s.quantity(r.fuel_level))))
+    if r.low_fuel_light.ok and r.low_fuel_light.value in ("ON", "BLINK"):
+        out.add(s.phrase("low_fuel_on"))
+
+
+def render_energy(r: EnergyResult, s: Style, out: Rendering) -> None:
+    said = False
+    if r.fuel_level.ok:
+        out.add(s.phrase("energy_fuel", pct=s.quantity(r.fuel_level)))
+        said = True
+    if r.battery_level.ok:
+        out.add(s.phrase("energy_soc", pct=s.quantity(r.battery_level)))
+        said = True
+    if not said:
+        out.cant_read = True
+        q = r.fuel_level if r.fuel_level.status != "not_supported" else r.battery_level
+        out.add(unreadable(s, q))
+    if r.low_fuel_light.ok and r.low_fuel_light.value in ("ON", "BLINK"):
+        out.add(s.phrase("low_fuel_on"))
+
+
+def render_warnings(r: WarningsResult, s: Style, out: Rendering, include_critical: bool = False) -> None:
+    shown = [w for w in r.active if include_critical or not w.safety_wording]
+    for w in shown:
+        out.add(s.phrase("warning_on", label=w.label, state=s.phrase(f"state_{w.state}"),
+                         meaning=w.meaning, action=w.action))
+    if not r.active:
+        out.add(s.phrase("no_warnings"))
+    if r.trouble_codes:
+        out.add(s.phrase("codes", codes=", ".join(f"{c.code} ({c.description})" for c in r.trouble_codes)))
+    if r.unreadable:
+        from assistant.tools.vehicle import telltale_info
+        names = [telltale_info()[n]["label"] for n in r.unreadable]
+        joined = names[0] if len(names) == 1 else ", ".join(names[:-1]) + s.phrase("and") + names[-1]
+        out.add(s.phrase("unreadable_lamps", names=joined + ("s" if len(names) > 1 and s.locale == "en" else "")))
+        out.cant_read = True
+
+
+def render_service(r: ServiceResult, s: Style, out: Rendering) -> None:
+    parts, overdue = [], bool(r.overdue)
+    for q in (r.distance_to_service, r.time_to_service):
+        if q.ok:
+            v = abs(q.value) if overdue else q.value
+            if overdue and q.value >= 0:
+                continue
+            parts.append(s.quantity(q.model_copy(update={"value": v})))
+    if parts:
+        joiner = s.phrase("and") if overdue else s.phrase("or")
+        out.add(s.phrase("service_overdue" if overdue else "service_in", parts=joiner.join(parts)))
+    elif r.service_due.ok and r.service_due.value:
+        out.add(s.phrase("service_due_now"))
+    else:
+        out.cant_read = True
+        out.add(unreadable(s, r.distance_to_service, s.what("service")))
+    if r.oil_life.ok:
+        out.add(s.phrase("oil_life", pct=s.quantity(r.oil_life)))
+    if r.oil_level.ok and r.oil_level.value != "NORMAL":
+        out.add(s.phrase("oil_level", level=r.oil_level.value.lower().replace("_", " ")))
+
+
+def render_tyres(r: TyreResult, s: Style, out: Rendering) -> None:
+    readable = [w for w in r.wheels if w.pressure.ok]
+    low = [w for w in r.wheels if w.low.value is True or (w.position in r.low_wheels)]
+    if not readable and not low:
+        out.cant_read = True
+        out.add(unreadable(s, r.wheels[0].pressure if r.wheels else Quantity(signal="tyres"), s.what("tyres")))
+        return
+    if len(r.wheels) == 1:
+        w = r.wheels[0]
+        if not w.pressure.ok:
+            out.cant_read = True
+            out.add(unreadable(s, w.pressure, f"{w.position} tyre pressure"))
+        else:
+            key = "tyre_one_low" if w in low else "tyre_one_ok"
+            out.add(s.phrase(key, position=w.position, value=s.quantity(w.pressure)))
+        return
+    if low:
+        positions = s.phrase("and").join(w.position for w in low)
+        values = s.phrase("and").join(s.quantity(w.pressure) for w in low if w.pressure.ok) or "?"
+        key = "tyre_low" if len(low) < len(r.wheels) else "tyre_low_only"
+        out.add(s.phrase(key, positions=positions, values=values,
+                         tyre_word="tyres are" if len(low) > 1 else "tyre is"))
+    else:
+        listing = ", ".join(f"{w.position} {s.quantity(w.pressure)}" for w in readable)
+        out.add(s.phrase("tyres_all_ok" if r.wheel == "all" else "tyre_some_ok", list=listing))
+    missing = [w for w in r.wheels if not w.pressure.ok]
+    if missing:
+        out.cant_read = True
+        out.add(unreadable(s, missing[0].pressure, s.phrase("and").join(w.position for w in missing)
+                           + " tyre pressure"))
+
+
+def render_signal(r: SignalResult, s: Style, out: Rendering) -> None:
+    q = r.reading
+    if not q.ok:
+        out.cant_read = True
+        out.add(unreadable(s, q))
+        return
+    value = q.value
+    if isinstance(value, bool):
+        text = s.phrase("yes" if value else "no")
+    elif isinstance(value, (int, float)):
+        text = s.quantity(q)
+    elif isinstance(value, list):
+        text = ", ".join(value) or "none"
+    else:
+        text = str(value).lower().replace("_", " ")
+    out.add(s.phrase("signal_value", what=s.what(r.name), value=text))
+
+
+RENDERERS = {
+    "get_range": render_range,
+    "get_energy_level": render_energy,
+    "get_warnings": render_warnings,
+    "get_service_status": render_service,
+    "get_tyre_pressures": render_tyres,
+    "read_signal": render_signal,
+}
+
+
+def render(results: list[tuple[str, BaseModel]], style: Style) -> Rendering:
+    out = Rendering()
+    for name, result in results:
+        RENDERERS[name](result, style, out)
+    return out

@@ -1,0 +1,76 @@
+"""Route a question to tool calls: deterministic matcher first, conversation context for
+follow-ups, the language model (constrained to the tool names by a grammar) for the rest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from assistant.intent import matcher
+from assistant.intent.matcher import ToolCall
+from assistant.tools.vehicle import TOOLS
+
+ROUTABLE = ["get_range", "get_energy_level", "get_warnings", "get_service_status", "get_tyre_pressures",
+            "read_signal", "none"]
+# read_signal needs a name the grammar does not pick; the model's generic choice reads these.
+_GENERIC_SIGNAL = "Vehicle.Powertrain.CombustionEngine.EngineCoolant.Temperature"
+
+
+@dataclass
+class Route:
+    calls: list[ToolCall]
+    source: str                      # matcher | followup | model | off_topic | unclear
+    unit_override: str | None = None
+
+
+@dataclass
+class Context:
+    """What a follow-up question can refer to."""
+
+    last_calls: list[ToolCall] = field(default_factory=list)
+    units: dict[str, str] = field(default_factory=dict)   # dimension -> unit the driver asked for
+
+    def remember(self, route: Route) -> None:
+        if route.calls:
+            self.last_calls = list(route.calls)
+        if route.unit_override:
+            self.units[_dimension(route.unit_override)] = route.unit_override
+
+
+def _dimension(unit: str) -> str:
+    return {"mi": "distance", "km": "distance", "psi": "pressure", "bar": "pressure", "kPa": "pressure",
+            "°F": "temperature", "°C": "temperature"}[unit]
+
+
+def route(question: str, context: Context, model_router=None) -> Route:
+    calls = matcher.match(question)
+    unit = matcher.unit_change(question)
+    if calls:
+        return Route(calls, "matcher", unit)
+    q = matcher.normalise(question)
+    wheel = matcher.wheel_of(q)
+    last = context.last_calls
+    if last and (unit or wheel):
+        if wheel and any(c.name == "get_tyre_pressures" for c in last):
+            return Route([ToolCall("get_tyre_pressures", {"wheel": wheel})], "followup", unit)
+        if unit:
+            return Route(list(last), "followup", unit)
+    if matcher.is_off_topic(question):
+        return Route([], "off_topic")
+    if model_router is not None:
+        name = model_router(question)
+        if name and name != "none":
+            args = {"name": _GENERIC_SIGNAL} if name == "read_signal" else {}
+            return Route([ToolCall(name, args)], "model", unit)
+        if name == "none":
+            return Route([], "off_topic")
+    return Route([], "unclear")
+
+
+def tool_grammar() -> str:
+    """GBNF: exactly one tool name (or none), as the router prompt expects after 'Tool:'."""
+    alts = " | ".join(f'" {n}"' for n in ROUTABLE)
+    return f"root ::= ({alts})\n"
+
+
+assert set(ROUTABLE) - {"none"} == set(TOOLS)

@@ -1,0 +1,218 @@
+"""Load a GGUF chat model with llama-cpp-python and run completions over a cached prefix.
+
+* Any GGUF named in config loads; a missing, corrupt or incompatible file gives a
+  :class:`ModelError` naming the file and what to do.
+* The static part of every prompt (instructions, persona, tool list, examples) is one
+  *prefix*. It is evaluated once; llama.cpp reuses its KV cache for every later prompt that
+  starts with it (``Llama.generate`` keeps the longest common prefix). The evaluated prefix is
+  also saved with llama.cpp's session-file API (``llama_state_save_file``), so the next process
+  start loads it from disk instead of evaluating it again (start-to-ready <= 2 s).
+* Completions stream token by token, optionally constrained by a GBNF grammar.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from assistant import paths
+from assistant.errors import UserError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+class ModelError(UserError):
+    pass
+
+
+class ModelConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    path: str = Field(DEFAULT_MODEL_FILE, description="GGUF file; relative paths are looked up in models/")
+    n_ctx: int = Field(2048, ge=256, le=131072)
+    n_threads: int | None = Field(None, ge=1, description="default: all cores")
+    n_batch: int = Field(256, ge=16)
+    tool_format: str = Field("auto", description="auto | routed | hermes | llama3 (native tool-call formats)")
+    max_answer_tokens: int = Field(60, ge=8, le=512)
+    prefix_cache_dir: str | None = Field(None, description="where evaluated prompt prefixes are saved; "
+                                                           "default $ASSISTANT_CACHE_DIR or ~/.cache/assistant")
+
+    def resolved_path(self) -> Path:
+        p = Path(self.path).expanduser()
+        if not p.is_absolute() and not p.exists():
+            p = paths.MODELS_DIR / p
+        return p
+
+
+@dataclass
+class Completion:
+    text: str
+    tokens: int
+    first_token_s: float | None
+    total_s: float
+    prompt_tokens_evaluated: int
+    timings: dict = field(default_factory=dict)
+
+
+def _check_file(p: Path) -> None:
+    if not p.exists():
+        raise ModelError(f"model file {p} not found: run ./setup.sh (installs the default model) or put a "
+                         f"GGUF chat model in {paths.MODELS_DIR} and name it in the config (llm.path)")
+    if not p.is_file():
+        raise ModelError(f"model path {p} is not a file")
+    with open(p, "rb") as f:
+        magic = f.read(4)
+    if magic != b"GGUF":
+        raise ModelError(f"{p} is not a GGUF model file (starts with {magic!r}, expected b'GGUF'); "
+                         "re-run ./setup.sh or convert the model with llama.cpp's convert_hf_to_gguf.py")
+
+
+class LocalModel:
+    """One llama.cpp context with a reusable prompt prefix."""
+
+    def __init__(self, cfg: ModelConfig | None = None):
+        self.cfg = cfg or ModelConfig()
+        self.path = self.cfg.resolved_path()
+        _check_file(self.path)
+        try:
+            from llama_cpp import Llama
+        except ImportError as e:
+            raise ModelError(f"llama-cpp-python is not installed ({e}); run ./setup.sh") from None
+        t0 = time.perf_counter()
+        try:
+            self.llm = Llama(model_path=str(self.path), n_ctx=self.cfg.n_ctx, n_batch=self.cfg.n_batch,
+                             n_threads=self.cfg.n_threads or os.cpu_count(), verbose=False)
+        except (ValueError, RuntimeError, OSError) as e:
+            raise ModelError(f"{self.path} could not be loaded by llama.cpp ({e}): the file is corrupt, "
+                             "truncated or of an unsupported architecture; re-run ./setup.sh or pick "
+                             "another GGUF") from None
+        self.load_s = time.perf_counter() - t0
+        self.metadata = dict(self.llm.metadata or {})
+        self.prefix_tokens: list[int] = []
+        self.prefix_source = ""        # "disk", "evaluated" or ""
+
+    # -- identity --------------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        return self.metadata.get("general.name") or self.path.stem
+
+    @property
+    def chat_template(self) -> str:
+        return self.metadata.get("tokenizer.chat_template", "")
+
+    def tokenize(self, text: str, special: bool = True) -> list[int]:
+        return self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=special)
+
+    def n_ctx(self) -> int:
+        return self.llm.n_ctx()
+
+    # -- prefix cache ----------------------------------------------------------------------
+
+    def _cache_file(self, tokens: list[int]) -> Path:
+        import llama_cpp
+        st = self.path.stat()
+        h = hashlib.sha256()
+        for part in (str(self.path.resolve()), str(st.st_size), str(int(st.st_mtime)), str(self.cfg.n_ctx),
+                     llama_cpp.__version__, ",".join(map(str, tokens))):
+            h.update(part.encode())
+            h.update(b"\0")
+        base = self.cfg.prefix_cache_dir or os.environ.get("ASSISTANT_CACHE_DIR") or \
+            Path.home() / ".cache" / "assistant"
+        return Path(base) / f"prefix-{h.hexdigest()[:24]}.session"
+
+    def set_prefix(self, text: str) -> None:
+        """Make ``text`` the evaluated prefix: from the disk cache if there, else evaluate and save."""
+        import llama_cpp
+        tokens = ([self.llm.token_bos()] if self._wants_bos() else []) + self.tokenize(text)
+        if len(tokens) >= self.n_ctx() - 64:
+            raise ModelError(f"the static prompt ({len(tokens)} tokens) does not fit the context "
+                             f"(n_ctx {self.n_ctx()}); raise llm.n_ctx or shorten the persona")
+        self.prefix_tokens = tokens
+        if list(self.llm._input_ids[: len(tokens)]) == tokens:
+            return
+        cache = self._cache_file(tokens)
+        if cache.is_file() and self._load_session(cache, tokens):
+            self.prefix_source = "disk"
+            return
+        self.llm.reset()
+        self.llm.eval(tokens)
+        self.prefix_source = "evaluated"
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            arr = (llama_cpp.llama_token * len(tokens))(*tokens)
+            tmp = cache.with_suffix(".tmp")
+            if llama_cpp.llama_state_save_file(self.llm.ctx, str(tmp).encode(), arr, len(tokens)):
+                tmp.replace(cache)
+        except OSError as e:   # a read-only cache dir only costs start-up time
+            log.warning("could not save the prompt prefix to %s: %s", cache, e)
+
+    def _load_session(self, path: Path, tokens: list[int]) -> bool:
+        import llama_cpp
+        cap = len(tokens) + 8
+        out = (llama_cpp.llama_token * cap)()
+        n = ctypes.c_size_t(0)
+        self.llm.reset()
+        ok = llama_cpp.llama_state_load_file(self.llm.ctx, str(path).encode(), out, cap, ctypes.byref(n))
+        if not ok or list(out[: n.value]) != tokens:
+            log.warning("prompt cache %s is unusable; evaluating the prefix again", path)
+            self.llm.reset()
+            return False
+        self.llm.input_ids[: len(tokens)] = tokens
+        self.llm.n_tokens = len(tokens)
+        self.llm._requires_eval = True
+        return True
+
+    def _wants_bos(self) -> bool:
+        try:
+            return bool(self.llm._model.add_bos_token()) and self.llm.token_bos() >= 0
+        except Exception:  # older bindings
+            return False
+
+    # -- completion ------------------------------------------------------------------------
+
+    def stream(self, suffix: str, max_tokens: int | None = None, stop: list[str] | None = None,
+               grammar=None) -> Iterator[str]:
+        """Stream completion pieces for prefix + suffix (the prefix's KV cache is reused)."""
+        tokens = self.prefix_tokens + self.tokenize(suffix)
+        room = self.n_ctx() - len(tokens)
+        if room < 8:
+            raise ModelError(f"prompt of {len(tokens)} tokens leaves no room in the {self.n_ctx()}-token context")
+        for chunk in self.llm.create_completion(tokens, max_tokens=min(max_tokens or self.cfg.max_answer_tokens, room),
+                                                temperature=0.0, top_k=1, stream=True, stop=stop or [],
+                                                grammar=grammar):
+            piece = chunk["choices"][0]["text"]
+            if piece:
+                yield piece
+
+    def complete(self, suffix: str, max_tokens: int | None = None, stop: list[str] | None = None, grammar=None,
+                 on_token: Callable[[str], None] | None = None) -> Completion:
+        t0 = time.perf_counter()
+        before = self.llm.n_tokens
+        first = None
+        parts = []
+        n = 0
+        for piece in self.stream(suffix, max_tokens, stop, grammar):
+            if first is None:
+                first = time.perf_counter() - t0
+            parts.append(piece)
+            n += 1
+            if on_token:
+                on_token(piece)
+        total = time.perf_counter() - t0
+        evaluated = len(self.prefix_tokens) + len(self.tokenize(suffix)) - min(before, len(self.prefix_tokens))
+        return Completion("".join(parts), n, first, total, evaluated)
+
+    def grammar(self, gbnf: str):
+        from llama_cpp import LlamaGrammar
+        return LlamaGrammar.from_string(gbnf, verbose=False)

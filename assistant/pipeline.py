@@ -1,0 +1,210 @@
+"""The assist pipeline for one question: route -> tools -> safety -> phrase -> grounding check.
+
+Stages talk through :class:`Answer` fields and optional callbacks (``on_event``), so the CLI,
+the dialogue runner and the voice loop all drive the same code:
+
+1. **route**: deterministic matcher / follow-up context / model constrained to tool names;
+2. **tools**: typed reads of the live vehicle state (plus the warning lamps, every turn, for safety);
+3. **safety**: fixed approved wording for critical lamps goes first, whatever the model says;
+4. **render**: a deterministic rendering of the tool results (the facts, and the fallback);
+5. **phrase**: the model rewords the facts; the grounding check accepts it or the rendering is used.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from pydantic import BaseModel
+
+from assistant.answer import grounding, prompt
+from assistant.answer.render import Rendering, Style, render
+from assistant.errors import UserError
+from assistant.intent.router import Context, Route, route, tool_grammar
+from assistant.state.store import VehicleState
+from assistant.tools.schemas import WarningsResult
+from assistant.tools.vehicle import TOOLS, ToolError, VehicleView
+
+MAX_QUESTION_CHARS = 500
+KEY_NUMBER_RE = re.compile(r"(-?\d+(?:[.,]\d+)?)\s?(?:km|mi|kPa|bar|psi|°C|°F|%|V\b|days?\b|mpg|l/100km)")
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+DECLINE = ("I can only help with this car: range, fuel and charge, warning lights, service and tyres.")
+UNCLEAR = ("Sorry, I didn't catch that. You can ask about range, fuel, warning lights, service or tyres.")
+
+
+@dataclass
+class ToolRun:
+    name: str
+    arguments: dict[str, Any]
+    result: BaseModel | None
+    reason: str = "asked"           # asked | safety
+    error: str | None = None
+
+    def to_json(self) -> dict:
+        d = {"name": self.name, "arguments": self.arguments,
+             "result": self.result.model_dump(mode="json") if self.result is not None else None}
+        if self.reason != "asked":
+            d["reason"] = self.reason
+        if self.error:
+            d["error"] = self.error
+        return d
+
+
+@dataclass
+class Answer:
+    question: str
+    text: str = ""
+    tools: list[ToolRun] = field(default_factory=list)
+    grounded: bool = True
+    fallback: bool = False
+    route: str = ""
+    safety: list[str] = field(default_factory=list)
+    model_text: str | None = None             # what the model said, accepted or not
+    problems: list[str] = field(default_factory=list)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return {"question": self.question, "answer": self.text, "tools": [t.to_json() for t in self.tools],
+                "grounded": self.grounded, "fallback": self.fallback, "route": self.route,
+                "safety": self.safety, "model_text": self.model_text, "grounding_problems": self.problems,
+                "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()}}
+
+
+class Assistant:
+    def __init__(self, state: VehicleState, model=None, style: Style | None = None, name: str = "Nova",
+                 tone: str = "", phrase_with_model: bool = True):
+        self.view = VehicleView.of(state)
+        self.model = model
+        self.base_style = style or Style()
+        self.context = Context()
+        self.phrase_with_model = phrase_with_model and model is not None
+        self._grammar = None
+        if model is not None:
+            model.set_prefix(prompt.prefix(name, tone))
+            self._grammar = model.grammar(tool_grammar())
+
+    # -- stages ------------------------------------------------------------------------------
+
+    def _model_route(self, question: str) -> str | None:
+        c = self.model.complete(prompt.route_suffix(question), max_tokens=8, grammar=self._grammar)
+        return c.text.strip() or None
+
+    def _run_tools(self, r: Route) -> list[ToolRun]:
+        runs = []
+        for call in r.calls:
+            tool = TOOLS[call.name]
+            try:
+                runs.append(ToolRun(call.name, dict(call.arguments), tool.call(self.view, call.arguments)))
+            except (ToolError, ValueError) as e:
+                runs.append(ToolRun(call.name, dict(call.arguments), None, error=str(e)))
+        if not any(t.name == "get_warnings" for t in runs) and any(
+                n.startswith("Vehicle.Telltale.") for n in self.view.capabilities):
+            runs.append(ToolRun("get_warnings", {}, TOOLS["get_warnings"].call(self.view, {}), reason="safety"))
+        return runs
+
+    def _style(self, r: Route) -> Style:
+        style = Style(**self.base_style.__dict__)
+        units = dict(self.context.units)
+        if r.unit_override:
+            from assistant.intent.router import _dimension
+            units[_dimension(r.unit_override)] = r.unit_override
+        for dim, unit in units.items():
+            setattr(style, dim, unit)
+        return style
+
+    # -- one question --------------------------------------------------------------------------
+
+    def ask(self, question: str, on_event: Callable[[str, Any], None] | None = None) -> Answer:
+        emit = on_event or (lambda kind, data: None)
+        question = validate_question(question, self.model)
+        t0 = time.perf_counter()
+        ans = Answer(question)
+        ms = lambda: (time.perf_counter() - t0) * 1000  # noqa: E731
+
+        r = route(question, self.context, self._model_route if self.model else None)
+        ans.route = r.source
+        ans.timings_ms["route"] = ms()
+        ans.tools = self._run_tools(r)
+        ans.timings_ms["tools"] = ms()
+        for t in ans.tools:
+            emit("tool", t)
+
+        warnings = next((t.result for t in ans.tools if isinstance(t.result, WarningsResult)), None)
+        ans.safety = [w.safety_wording for w in warnings.critical] if warnings else []
+        if ans.safety:                           # first words out, before the model runs
+            ans.timings_ms["first_token"] = ms()
+            emit("text", " ".join(ans.safety))
+
+        style = self._style(r)
+        asked = [(t.name, t.result) for t in ans.tools if t.reason == "asked" and t.result is not None]
+        rendering = render(asked, style) if asked else Rendering()
+        if not asked:
+            rendering.add(DECLINE if r.source == "off_topic" else UNCLEAR)
+        if warnings and ans.safety and [n for n, _ in asked] == ["get_warnings"]:
+            # The safety wording already covers critical lamps; only say the rest.
+            rendering = Rendering()
+            from assistant.answer.render import render_warnings
+            render_warnings(warnings, style, rendering, include_critical=False)
+            if not [w for w in warnings.active if not w.safety_wording] and not warnings.trouble_codes:
+                rendering.sentences = []
+
+        body, ans.fallback = rendering.text, True
+        if self.phrase_with_model and asked and rendering.text and style.locale == "en":
+            body, ans.fallback = self._phrase(question, [n for n, _ in asked], rendering, ans, ms)
+        if "first_token" not in ans.timings_ms:
+            ans.timings_ms["first_token"] = ms()
+        ans.text = " ".join(s for s in ans.safety + [body] if s)
+        if not ans.safety:
+            emit("text", body)
+        elif body:
+            emit("text", " " + body)
+        ans.timings_ms["total"] = ms()
+        self.context.remember(r)
+        return ans
+
+    def _phrase(self, question: str, tools: list[str], rendering: Rendering, ans: Answer, ms) -> tuple[str, bool]:
+        first = {}
+
+        def on_token(piece: str) -> None:
+            first.setdefault("t", ms())
+
+        c = self.model.complete(prompt.phrase_suffix(question, tools, rendering.text), stop=["\n", "Driver:"],
+                                on_token=on_token)
+        ans.timings_ms["first_token"] = ans.timings_ms.get("first_token", first.get("t", ms()))
+        ans.timings_ms["model_first_token"] = first.get("t", ms())
+        candidate = " ".join(SENTENCE_END.split(c.text.strip())[:2]).strip()
+        ans.model_text = candidate
+        results = [t.result for t in ans.tools if t.result is not None]
+        keys = [float(x.replace(",", ".")) for x in KEY_NUMBER_RE.findall(rendering.text)]
+        verdict = grounding.check(candidate, results, facts=rendering.text, key_numbers=keys,
+                                  cant_read=rendering.cant_read)
+        if candidate and verdict.grounded:
+            return candidate, False
+        ans.problems = verdict.problems or ["the model gave no answer"]
+        return rendering.text, True
+
+
+def validate_question(question: Any, model=None) -> str:
+    if isinstance(question, bytes):
+        try:
+            question = question.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise UserError(f"the question is not valid UTF-8 (byte {e.start})") from None
+    if not isinstance(question, str):
+        raise UserError("the question must be text")
+    if any(0xDC80 <= ord(ch) <= 0xDCFF for ch in question):   # undecodable argv bytes (surrogateescape)
+        raise UserError("the question is not valid UTF-8 text")
+    question = " ".join(question.split())
+    if not question:
+        raise UserError("the question is empty")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise UserError(f"the question is too long ({len(question)} characters; at most {MAX_QUESTION_CHARS})")
+    if model is not None:
+        n = len(model.tokenize(question))
+        room = model.n_ctx() - len(model.prefix_tokens) - 200
+        if n > room:
+            raise UserError(f"the question is too long for the model context ({n} tokens; at most {room})")
+    return question

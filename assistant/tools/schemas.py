@@ -1,0 +1,127 @@
+"""Typed tool arguments and results (pydantic).
+
+Every value a tool returns is a :class:`Quantity` that carries its own status: a signal the
+car does not provide, one that never arrived, one whose sender says "not available" and one
+that is stale are all reported as such, never as a default number.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Status = Literal["ok", "stale", "unavailable", "missing", "not_supported"]
+
+
+class Quantity(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    signal: str = Field(description="canonical signal name")
+    value: Any = Field(None, description="None unless status is ok")
+    unit: Optional[str] = None
+    status: Status = "ok"
+    age_s: Optional[float] = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok" and self.value is not None
+
+
+# ----------------------------------------------------------------------------- arguments
+
+class NoArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RangeArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    destination_km: Optional[float] = Field(None, ge=0, le=100000,
+                                            description="distance to a destination, to check it can be reached")
+
+
+WheelChoice = Literal["all", "front", "rear", "left", "right", "front_left", "front_right", "rear_left", "rear_right"]
+
+
+class TyreArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    wheel: WheelChoice = Field("all", description="which tyre(s)")
+
+
+class SignalArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(description="canonical signal name from the vehicle's capability list")
+
+
+# ----------------------------------------------------------------------------- results
+
+class RangeResult(BaseModel):
+    fuel_range: Quantity
+    fuel_level: Quantity
+    ev_range: Quantity
+    battery_level: Quantity
+    low_fuel_light: Quantity
+    destination_km: Optional[float] = None
+    can_reach: Optional[bool] = Field(None, description="None when no destination or no readable range")
+
+
+class EnergyResult(BaseModel):
+    fuel_level: Quantity
+    battery_level: Quantity
+    low_fuel_light: Quantity
+
+
+class Warning(BaseModel):
+    name: str = Field(description="telltale name, e.g. OilPressure")
+    label: str
+    state: Literal["ON", "BLINK"]
+    severity: Literal["critical", "warning", "info"]
+    meaning: str
+    action: str
+    safety_wording: Optional[str] = Field(None, description="fixed approved wording for critical lamps")
+
+
+class TroubleCode(BaseModel):
+    code: str
+    description: str
+
+
+class WarningsResult(BaseModel):
+    active: list[Warning]
+    unreadable: list[str] = Field(description="telltales the car has but that cannot be read now")
+    not_supported: list[str] = Field(default_factory=list, description="telltales this car does not report")
+    trouble_codes: list[TroubleCode] = Field(default_factory=list)
+    trouble_codes_status: Status = "ok"
+
+    @property
+    def critical(self) -> list[Warning]:
+        return [w for w in self.active if w.safety_wording]
+
+
+class ServiceResult(BaseModel):
+    distance_to_service: Quantity
+    time_to_service: Quantity
+    service_due: Quantity
+    oil_life: Quantity
+    oil_level: Quantity
+    service_light: Quantity
+    overdue: Optional[bool] = None
+
+
+class Wheel(BaseModel):
+    position: str = Field(description="front left, front right, rear left, rear right")
+    pressure: Quantity
+    low: Quantity
+
+
+class TyreResult(BaseModel):
+    wheel: str
+    wheels: list[Wheel]
+    low_wheels: list[str]
+    tyre_light: Quantity
+
+
+class SignalResult(BaseModel):
+    name: str
+    description: str
+    reading: Quantity

@@ -1,0 +1,194 @@
+"""The tools the assistant can call: typed reads of the live vehicle state.
+
+Each tool is a pydantic argument model plus a function ``(VehicleView, args) -> result``.
+Values are converted to the units a driver hears (km, days) and rounded to what the signal
+can resolve; status travels with every value (see :class:`~assistant.tools.schemas.Quantity`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+from pydantic import BaseModel
+
+from assistant.state import units
+from assistant.state.signals import CATALOG, TELLTALES, WHEELS
+from assistant.state.store import VehicleState
+from assistant.tools.schemas import (EnergyResult, NoArgs, Quantity, RangeArgs, RangeResult, ServiceResult,
+                                     SignalArgs, SignalResult, TroubleCode, TyreArgs, TyreResult, Warning,
+                                     WarningsResult, Wheel)
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+FUEL_RANGE = "Vehicle.Powertrain.FuelSystem.Range"
+FUEL_LEVEL = "Vehicle.Powertrain.FuelSystem.RelativeLevel"
+EV_RANGE = "Vehicle.Powertrain.TractionBattery.Range"
+SOC = "Vehicle.Powertrain.TractionBattery.StateOfCharge.Displayed"
+TT = "Vehicle.Telltale."
+
+
+@lru_cache(maxsize=None)
+def telltale_info() -> dict[str, dict]:
+    return yaml.safe_load((DATA / "telltales.yaml").read_text())
+
+
+@lru_cache(maxsize=None)
+def dtc_descriptions() -> dict[str, str]:
+    return yaml.safe_load((DATA / "dtc_descriptions.yaml").read_text())
+
+
+def describe_dtc(code: str) -> str:
+    desc = dtc_descriptions().get(code)
+    if desc:
+        return desc
+    if code[1] in "123" or (code[0] != "P" and code[1] in "12"):
+        return "manufacturer-specific code; a workshop can read its meaning"
+    return "no offline description for this code; a workshop can read its meaning"
+
+
+@dataclass
+class VehicleView:
+    """What tools see: the live state and the capability list of this car."""
+
+    state: VehicleState
+    capabilities: frozenset[str]
+
+    @classmethod
+    def of(cls, state: VehicleState) -> "VehicleView":
+        return cls(state, frozenset(state.capabilities))
+
+    def read(self, name: str, unit: str | None = None, digits: int | None = None) -> Quantity:
+        spec = CATALOG[name]
+        out_unit = unit or spec.unit
+        if name not in self.capabilities:
+            return Quantity(signal=name, unit=out_unit, status="not_supported")
+        r = self.state.get(name)
+        value = r.value if r.status == "ok" else None
+        if value is not None and spec.unit and out_unit != spec.unit:
+            value = units.convert(value, spec.unit, out_unit)
+        if isinstance(value, float) and digits is not None:
+            value = round(value, digits)
+            if digits == 0:
+                value = int(value)
+        return Quantity(signal=name, value=value, unit=out_unit, status=r.status,
+                        age_s=None if r.age is None else round(r.age, 2))
+
+
+# ----------------------------------------------------------------------------- the tools
+
+def get_range(v: VehicleView, args: RangeArgs) -> RangeResult:
+    fuel = v.read(FUEL_RANGE, "km", 0)
+    ev = v.read(EV_RANGE, "km", 0)
+    res = RangeResult(fuel_range=fuel, fuel_level=v.read(FUEL_LEVEL, digits=0), ev_range=ev,
+                      battery_level=v.read(SOC, digits=0), low_fuel_light=v.read(TT + "LowFuel"),
+                      destination_km=args.destination_km)
+    if args.destination_km is not None:
+        readable = [q.value for q in (fuel, ev) if q.ok]
+        if readable:
+            res.can_reach = sum(readable) >= args.destination_km
+    return res
+
+
+def get_energy_level(v: VehicleView, args: NoArgs) -> EnergyResult:
+    return EnergyResult(fuel_level=v.read(FUEL_LEVEL, digits=0), battery_level=v.read(SOC, digits=0),
+                        low_fuel_light=v.read(TT + "LowFuel"))
+
+
+def get_warnings(v: VehicleView, args: NoArgs) -> WarningsResult:
+    info = telltale_info()
+    active, unreadable, unsupported = [], [], []
+    for name in TELLTALES:
+        q = v.read(TT + name)
+        if q.status == "not_supported":
+            unsupported.append(name)
+        elif not q.ok:
+            unreadable.append(name)
+        elif q.value in ("ON", "BLINK"):
+            i = info[name]
+            critical = i.get("critical") or (q.value == "BLINK" and i.get("blink_critical"))
+            active.append(Warning(name=name, label=i["label"], state=q.value,
+                                  severity="critical" if critical else i["severity"],
+                                  meaning=i["meaning"], action=i["action"],
+                                  safety_wording=" ".join(i["safety"].split()) if critical else None))
+    active.sort(key=lambda w: {"critical": 0, "warning": 1, "info": 2}[w.severity])
+    codes = v.read("Vehicle.Diagnostics.DTCList")
+    return WarningsResult(active=active, unreadable=unreadable, not_supported=unsupported,
+                          trouble_codes=[TroubleCode(code=c, description=describe_dtc(c)) for c in codes.value or []],
+                          trouble_codes_status=codes.status)
+
+
+def get_service_status(v: VehicleView, args: NoArgs) -> ServiceResult:
+    dist = v.read("Vehicle.Service.DistanceToService", digits=0)
+    days = v.read("Vehicle.Service.TimeToService", "d", 0)
+    res = ServiceResult(distance_to_service=dist, time_to_service=days,
+                        service_due=v.read("Vehicle.Service.IsServiceDue"),
+                        oil_life=v.read("Vehicle.Powertrain.CombustionEngine.EngineOil.LifeRemainingPercent", digits=0),
+                        oil_level=v.read("Vehicle.Powertrain.CombustionEngine.EngineOil.Level"),
+                        service_light=v.read(TT + "ServiceDue"))
+    known = [q.value < 0 for q in (dist, days) if q.ok]
+    if known:
+        res.overdue = any(known)
+    return res
+
+
+_POSITIONS = {("Row1", "Left"): "front left", ("Row1", "Right"): "front right",
+              ("Row2", "Left"): "rear left", ("Row2", "Right"): "rear right"}
+
+
+def get_tyre_pressures(v: VehicleView, args: TyreArgs) -> TyreResult:
+    wheels = []
+    for row, side in WHEELS:
+        pos = _POSITIONS[(row, side)]
+        if args.wheel != "all" and not all(part in pos.split() for part in args.wheel.split("_")):
+            continue
+        base = f"Vehicle.Chassis.Axle.{row}.Wheel.{side}.Tire"
+        wheels.append(Wheel(position=pos, pressure=v.read(base + ".Pressure", digits=0),
+                            low=v.read(base + ".IsPressureLow")))
+    return TyreResult(wheel=args.wheel, wheels=wheels, low_wheels=[w.position for w in wheels if w.low.value is True],
+                      tyre_light=v.read(TT + "TirePressure"))
+
+
+def read_signal(v: VehicleView, args: SignalArgs) -> SignalResult:
+    if args.name not in CATALOG:
+        raise ToolError(f"unknown signal {args.name!r}")
+    spec = CATALOG[args.name]
+    return SignalResult(name=args.name, description=spec.description, reading=v.read(args.name))
+
+
+class ToolError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Tool:
+    name: str
+    description: str
+    args: type[BaseModel]
+    fn: Callable[[VehicleView, Any], BaseModel]
+
+    def call(self, view: VehicleView, arguments: dict | None = None) -> BaseModel:
+        return self.fn(view, self.args.model_validate(arguments or {}))
+
+    def schema(self) -> dict:
+        """OpenAI-style function schema (what native tool-calling chat templates expect)."""
+        params = self.args.model_json_schema()
+        params.pop("title", None)
+        return {"type": "function",
+                "function": {"name": self.name, "description": self.description, "parameters": params}}
+
+
+TOOLS: dict[str, Tool] = {t.name: t for t in [
+    Tool("get_range", "How far the car can drive on its fuel and battery; optionally whether a "
+         "destination distance in km can be reached.", RangeArgs, get_range),
+    Tool("get_energy_level", "Fuel level and traction battery charge in percent.", NoArgs, get_energy_level),
+    Tool("get_warnings", "Warning lamps that are on (meaning, severity, what to do) and stored "
+         "diagnostic trouble codes.", NoArgs, get_warnings),
+    Tool("get_service_status", "Distance and time to the next service, overdue, oil life and oil level.",
+         NoArgs, get_service_status),
+    Tool("get_tyre_pressures", "Tyre pressures per wheel and which tyre is low.", TyreArgs, get_tyre_pressures),
+    Tool("read_signal", "Read any other vehicle signal by canonical name, e.g. "
+         "Vehicle.Powertrain.CombustionEngine.EngineCoolant.Temperature.", SignalArgs, read_signal),
+]}
