@@ -75,7 +75,8 @@ class Answer:
 
 class Assistant:
     def __init__(self, state: VehicleState, model=None, style: Style | None = None, name: str = "Nova",
-                 tone: str = "", phrase_with_model: bool = True):
+                 tone: str = "", phrase_with_model: bool = True, persona=None):
+        self.persona = persona
         self.view = VehicleView.of(state)
         self.model = model
         self.base_style = style or Style()
@@ -135,7 +136,7 @@ class Assistant:
         warnings = next((t.result for t in ans.tools if isinstance(t.result, WarningsResult)), None)
         ans.safety = [w.safety_wording for w in warnings.critical] if warnings else []
         if ans.safety:                           # first words out, before the model runs
-            ans.timings_ms["first_token"] = ms()
+            ans.timings_ms["first_output"] = ms()
             emit("text", " ".join(ans.safety))
 
         style = self._style(r)
@@ -154,8 +155,8 @@ class Assistant:
         body, ans.fallback = rendering.text, True
         if self.phrase_with_model and asked and rendering.text and style.locale == "en":
             body, ans.fallback = self._phrase(question, [n for n, _ in asked], rendering, ans, ms)
-        if "first_token" not in ans.timings_ms:
-            ans.timings_ms["first_token"] = ms()
+        ans.timings_ms.setdefault("first_token", ms())
+        ans.timings_ms.setdefault("first_output", ms())
         ans.text = " ".join(s for s in ans.safety + [body] if s)
         if not ans.safety:
             emit("text", body)
@@ -173,8 +174,7 @@ class Assistant:
 
         c = self.model.complete(prompt.phrase_suffix(question, tools, rendering.text), stop=["\n", "Driver:"],
                                 on_token=on_token)
-        ans.timings_ms["first_token"] = ans.timings_ms.get("first_token", first.get("t", ms()))
-        ans.timings_ms["model_first_token"] = first.get("t", ms())
+        ans.timings_ms["first_token"] = first.get("t", ms())
         candidate = " ".join(SENTENCE_END.split(c.text.strip())[:2]).strip()
         ans.model_text = candidate
         results = [t.result for t in ans.tools if t.result is not None]

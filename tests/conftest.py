@@ -34,3 +34,13 @@ def vcan_available(name="vcan0"):
         return True, ""
     except Exception as e:  # noqa: BLE001
         return False, f"needs a real {name} (sudo ./vcan-setup.sh up); here: {e}"
+
+
+@pytest.fixture(scope="session")
+def default_model(tmp_path_factory):
+    """The real embedded default model (installed by ./setup.sh), loaded once per test session."""
+    from assistant.llm.model import LocalModel, ModelConfig
+    cfg = ModelConfig(prefix_cache_dir=str(tmp_path_factory.mktemp("prefix-cache")))
+    if not cfg.resolved_path().exists():
+        pytest.fail(f"{cfg.resolved_path()} missing: run ./setup.sh (it installs the default model)")
+    return LocalModel(cfg)

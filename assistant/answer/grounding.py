@@ -148,6 +148,11 @@ def check(answer: str, results: list[BaseModel], facts: str = "", key_numbers: I
         for k in key_numbers:
             if not any(_matches(s, v, [k]) for s, v in numbers_in_text(answer)):
                 problems.append(f"leaves out {k:g} from the facts")
+        for lamp in telltale_mentions(facts) - telltale_mentions(answer):
+            problems.append(f"leaves out the {lamp} warning from the facts")
+        for code in CODE_RE.findall(facts):
+            if code not in answer:
+                problems.append(f"leaves out trouble code {code} from the facts")
         if cant_read and not CANT_READ_RE.search(answer):
             problems.append("does not say that a value cannot be read")
         if not cant_read and CANT_READ_RE.search(answer):

@@ -1,0 +1,37 @@
+"""``assistant ask "QUESTION"``: answer one question about the car and exit."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from assistant.commands.common import add_assistant_args, build_assistant, open_vehicle
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("ask", help="answer one question and exit",
+                       description="Answer one driver question from the live vehicle state (a scenario "
+                                   "simulated in-process, or a live bus). Exit 0 on an answer, 2 on bad input.")
+    p.add_argument("question", help="the question, in quotes")
+    p.add_argument("--json", action="store_true",
+                   help="print one JSON object: answer, tools, grounded, fallback, timings_ms")
+    add_assistant_args(p)
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from assistant.pipeline import validate_question
+    validate_question(args.question)            # bad input fails before anything starts
+    vehicle = open_vehicle(args)
+    try:
+        assistant = build_assistant(args, vehicle)
+        answer = assistant.ask(args.question)
+    finally:
+        vehicle.stop()
+    if args.json:
+        print(json.dumps(answer.to_json(), ensure_ascii=False))
+    else:
+        print(answer.text)
+    sys.stdout.flush()
+    return 0

@@ -1,0 +1,66 @@
+"""``assistant chat``: talk to the assistant, one question per line, answers streamed."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from assistant.commands.common import add_assistant_args, build_assistant, open_vehicle
+from assistant.errors import UserError
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("chat", help="interactive conversation (follow-up questions keep context)",
+                       description="Ask questions one per line; Ctrl-D or 'quit' ends. Follow-ups such as "
+                                   "'and in miles?' or 'what about the rear ones?' refer to the previous turn.")
+    p.add_argument("--show-tools", "--verbose-tools", dest="show_tools", action="store_true",
+                   help="show which tools ran and what they returned")
+    add_assistant_args(p)
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    vehicle = open_vehicle(args)
+    show_tools = args.show_tools or args.verbose > 0
+    try:
+        assistant = build_assistant(args, vehicle)
+        interactive = sys.stdin.isatty()
+        greeting = getattr(getattr(assistant, "persona", None), "greeting", None) or \
+            "Ask me about range, fuel, warning lights, service or tyres."
+        print(greeting, flush=True)
+        while True:
+            if interactive:
+                print("> ", end="", flush=True)
+            line = sys.stdin.readline()
+            if not line:
+                break
+            question = line.strip()
+            if question.lower() in ("quit", "exit", "bye"):
+                break
+            if not question:
+                continue
+
+            def on_event(kind, data):
+                if kind == "tool" and show_tools:
+                    print(f"  [tool {data.name}({json.dumps(data.arguments)}) -> "
+                          f"{json.dumps(data.result.model_dump(mode='json')) if data.result else data.error}]",
+                          file=sys.stderr, flush=True)
+                elif kind == "text":
+                    print(data, end="", flush=True)
+            try:
+                answer = assistant.ask(question, on_event=on_event)
+            except UserError as e:
+                print(f"error: {e}", file=sys.stderr, flush=True)
+                continue
+            print(flush=True)
+            if show_tools:
+                t = answer.timings_ms
+                print(f"  [{answer.route}; grounded={answer.grounded} fallback={answer.fallback}; "
+                      f"first token {t.get('first_token', 0):.0f} ms, total {t.get('total', 0):.0f} ms]",
+                      file=sys.stderr, flush=True)
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+    finally:
+        vehicle.stop()
+    return 0
