@@ -19,10 +19,10 @@ from typing import Any, Callable
 
 from pydantic import BaseModel
 
-from assistant.answer import grounding, prompt
+from assistant.answer import grounding
 from assistant.answer.render import Rendering, Style, render
 from assistant.errors import UserError
-from assistant.intent.router import Context, Route, route, tool_grammar
+from assistant.intent.router import Context, Route, route
 from assistant.state.store import VehicleState
 from assistant.tools.schemas import WarningsResult
 from assistant.tools.vehicle import TOOLS, ToolError, VehicleView
@@ -82,16 +82,12 @@ class Assistant:
         self.base_style = style or Style()
         self.context = Context()
         self.phrase_with_model = phrase_with_model and model is not None
-        self._grammar = None
+        self.dialect = None
         if model is not None:
-            model.set_prefix(prompt.prefix(name, tone))
-            self._grammar = model.grammar(tool_grammar())
+            from assistant.llm.dialects import dialect_for
+            self.dialect = dialect_for(model, name, tone)
 
     # -- stages ------------------------------------------------------------------------------
-
-    def _model_route(self, question: str) -> str | None:
-        c = self.model.complete(prompt.route_suffix(question), max_tokens=8, grammar=self._grammar)
-        return c.text.strip() or None
 
     def _run_tools(self, r: Route) -> list[ToolRun]:
         runs = []
@@ -125,7 +121,7 @@ class Assistant:
         ans = Answer(question)
         ms = lambda: (time.perf_counter() - t0) * 1000  # noqa: E731
 
-        r = route(question, self.context, self._model_route if self.model else None)
+        r = route(question, self.context, self.dialect.route if self.dialect else None)
         ans.route = r.source
         ans.timings_ms["route"] = ms()
         ans.tools = self._run_tools(r)
@@ -154,7 +150,8 @@ class Assistant:
 
         body, ans.fallback = rendering.text, True
         if self.phrase_with_model and asked and rendering.text and style.locale == "en":
-            body, ans.fallback = self._phrase(question, [n for n, _ in asked], rendering, ans, ms)
+            runs = [t for t in ans.tools if t.reason == "asked" and t.result is not None]
+            body, ans.fallback = self._phrase(question, runs, rendering, ans, ms)
         ans.timings_ms.setdefault("first_token", ms())
         ans.timings_ms.setdefault("first_output", ms())
         ans.text = " ".join(s for s in ans.safety + [body] if s)
@@ -166,14 +163,13 @@ class Assistant:
         self.context.remember(r)
         return ans
 
-    def _phrase(self, question: str, tools: list[str], rendering: Rendering, ans: Answer, ms) -> tuple[str, bool]:
+    def _phrase(self, question: str, runs: list[ToolRun], rendering: Rendering, ans: Answer, ms) -> tuple[str, bool]:
         first = {}
 
         def on_token(piece: str) -> None:
             first.setdefault("t", ms())
 
-        c = self.model.complete(prompt.phrase_suffix(question, tools, rendering.text), stop=["\n", "Driver:"],
-                                on_token=on_token)
+        c = self.dialect.phrase(question, runs, rendering.text, on_token=on_token)
         ans.timings_ms["first_token"] = first.get("t", ms())
         candidate = " ".join(SENTENCE_END.split(c.text.strip())[:2]).strip()
         ans.model_text = candidate

@@ -12,8 +12,6 @@ from assistant.tools.vehicle import TOOLS
 
 ROUTABLE = ["get_range", "get_energy_level", "get_warnings", "get_service_status", "get_tyre_pressures",
             "read_signal", "none"]
-# read_signal needs a name the grammar does not pick; the model's generic choice reads these.
-_GENERIC_SIGNAL = "Vehicle.Powertrain.CombustionEngine.EngineCoolant.Temperature"
 
 
 @dataclass
@@ -58,11 +56,10 @@ def route(question: str, context: Context, model_router=None) -> Route:
     if matcher.is_off_topic(question):
         return Route([], "off_topic")
     if model_router is not None:
-        name = model_router(question)
-        if name and name != "none":
-            args = {"name": _GENERIC_SIGNAL} if name == "read_signal" else {}
-            return Route([ToolCall(name, args)], "model", unit)
-        if name == "none":
+        calls = model_router(question)          # list of calls, [] for "not about the car", None: no idea
+        if calls:
+            return Route(calls, "model", unit)
+        if calls == []:
             return Route([], "off_topic")
     return Route([], "unclear")
 

@@ -1,0 +1,212 @@
+"""How the loop talks to a model: its prompt, how it picks tools and how it phrases facts.
+
+* :class:`RoutedDialect` (small models such as the default SmolLM2-135M): one few-shot
+  completion prefix; tool choice constrained by a GBNF grammar to the tool names; phrasing by
+  continuing the same prefix. Reliable on a 135M model because it never has to write JSON.
+* :class:`NativeDialect` (capable chat models): the model's own chat template (from the GGUF)
+  with the tool schemas in the model's native tool-call format, parsed back into typed calls:
+  ``hermes`` (Qwen2.5, Hermes, SmolLM2-1.7B: ``<tool_call>{json}</tool_call>``) and ``llama3``
+  (Llama 3.1/3.2: ``{"name": ..., "parameters": ...}`` with ``ipython`` tool results).
+
+``dialect_for(model)`` picks one from ``llm.tool_format`` (``auto`` inspects the GGUF chat template).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Any
+
+from assistant.answer import prompt
+from assistant.intent.matcher import ToolCall
+from assistant.intent.router import tool_grammar
+from assistant.tools.vehicle import TOOLS
+
+log = logging.getLogger(__name__)
+
+STOP = ["\n", "Driver:"]
+
+
+class RoutedDialect:
+    name = "routed"
+
+    def __init__(self, model, assistant_name: str = "Nova", tone: str = ""):
+        self.model = model
+        model.set_prefix(prompt.prefix(assistant_name, tone))
+        self._grammar = model.grammar(tool_grammar())
+
+    def route(self, question: str) -> list[ToolCall] | None:
+        """One tool picked by the model ([] for 'none'); None if it gave nothing usable."""
+        c = self.model.complete(prompt.route_suffix(question), max_tokens=8, grammar=self._grammar)
+        name = c.text.strip()
+        if name == "none":
+            return []
+        if name == "read_signal":
+            return [ToolCall(name, {"name": "Vehicle.Powertrain.CombustionEngine.EngineCoolant.Temperature"})]
+        return [ToolCall(name)] if name in TOOLS else None
+
+    def phrase(self, question: str, runs: list, facts: str, on_token=None):
+        return self.model.complete(prompt.phrase_suffix(question, [r.name for r in runs], facts), stop=STOP,
+                                   on_token=on_token)
+
+
+# ----------------------------------------------------------------------------- native formats
+
+HERMES_SYSTEM = """
+
+# Tools
+
+You may call one or more functions to assist with the user query.
+
+You are provided with function signatures within <tools></tools> XML tags:
+<tools>
+{tools}
+</tools>
+
+For each function call, return a json object with function name and arguments within <tool_call></tool_call> XML tags:
+<tool_call>
+{{"name": <function-name>, "arguments": <args-json-object>}}
+</tool_call>"""
+
+LLAMA3_SYSTEM = """
+
+Environment: ipython
+You have access to the following functions. To call a function, respond with a JSON object of the form \
+{{"name": function name, "parameters": dictionary of argument name and its value}}. Do not use variables.
+
+{tools}"""
+
+SYSTEM_TEXT = ("You are {name}, the voice assistant of this car. Answer the driver in one or two short "
+               "sentences, using only the tool results of this turn; if a value cannot be read, say so. {tone}")
+
+
+def parse_hermes(text: str) -> list[ToolCall]:
+    calls = []
+    for m in re.finditer(r"<tool_call>\s*(\{.*?\})\s*</tool_call>", text, re.DOTALL):
+        calls += _calls_from_json(m.group(1), "arguments")
+    return calls
+
+
+def parse_llama3(text: str) -> list[ToolCall]:
+    text = text.replace("<|python_tag|>", "").strip()
+    calls = []
+    for chunk in re.split(r";\s*(?=\{)", text):
+        calls += _calls_from_json(chunk.strip(), "parameters")
+    return calls
+
+
+def _calls_from_json(blob: str, args_key: str) -> list[ToolCall]:
+    try:
+        obj = json.loads(blob)
+    except json.JSONDecodeError:
+        return []
+    items = obj if isinstance(obj, list) else [obj]
+    calls = []
+    for it in items:
+        if not isinstance(it, dict) or it.get("name") not in TOOLS:
+            continue
+        args = it.get(args_key, it.get("arguments", {})) or {}
+        if isinstance(args, str):
+            try:
+                args = json.loads(args)
+            except json.JSONDecodeError:
+                continue
+        try:
+            TOOLS[it["name"]].args.model_validate(args)      # typed: reject what the tool would refuse
+        except Exception:  # pydantic.ValidationError
+            log.info("model called %s with invalid arguments %r", it["name"], args)
+            continue
+        calls.append(ToolCall(it["name"], args))
+    return calls
+
+
+FORMATS = {
+    "hermes": {"system": HERMES_SYSTEM, "parse": parse_hermes, "tool_role": "tool",
+               "call_text": lambda c: f'<tool_call>\n{json.dumps({"name": c.name, "arguments": c.arguments})}\n</tool_call>'},
+    "llama3": {"system": LLAMA3_SYSTEM, "parse": parse_llama3, "tool_role": "ipython",
+               "call_text": lambda c: json.dumps({"name": c.name, "parameters": c.arguments})},
+}
+
+
+def detect_format(chat_template: str) -> str:
+    if "<tool_call>" in chat_template:
+        return "hermes"
+    if "<|python_tag|>" in chat_template or "ipython" in chat_template:
+        return "llama3"
+    return "routed"
+
+
+class NativeDialect:
+    """Tool calling in the model's own format through its own chat template."""
+
+    def __init__(self, model, fmt: str, assistant_name: str = "Nova", tone: str = ""):
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+        self.model = model
+        self.name = fmt
+        self.fmt = FORMATS[fmt]
+        template = model.chat_template or _CHATML
+        tok = model.llm
+        eos = tok.detokenize([tok.token_eos()]).decode("utf-8", "ignore")
+        bos = tok.detokenize([tok.token_bos()]).decode("utf-8", "ignore") if tok.token_bos() >= 0 else ""
+        self._formatter = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)
+        schemas = [t.schema() for t in TOOLS.values()]
+        self._template_has_tools = "tools" in template
+        system = SYSTEM_TEXT.format(name=assistant_name, tone=tone).strip()
+        if not self._template_has_tools:   # the template cannot place them: use the format's own block
+            system += self.fmt["system"].format(tools="\n".join(json.dumps(s) for s in schemas))
+        self._system = {"role": "system", "content": system}
+        self._tools = schemas if self._template_has_tools else None
+        sentinel = "\u0001QUESTION\u0001"
+        full = self._render([self._system, {"role": "user", "content": sentinel}])
+        self._prefix_text = full[: full.index(sentinel)]
+        model.set_prefix(self._prefix_text)
+
+    def _render(self, messages: list[dict[str, Any]]) -> str:
+        return self._formatter(messages=messages, tools=self._tools).prompt
+
+    def _suffix(self, messages: list[dict[str, Any]]) -> str:
+        text = self._render([self._system] + messages)
+        if not text.startswith(self._prefix_text):
+            raise RuntimeError("chat template does not keep a stable system prefix")
+        return text[len(self._prefix_text):]
+
+    def route(self, question: str) -> list[ToolCall] | None:
+        c = self.model.complete(self._suffix([{"role": "user", "content": question}]), max_tokens=96, stop=[])
+        calls = self.fmt["parse"](c.text)
+        return calls or None
+
+    def phrase(self, question: str, runs: list, facts: str, on_token=None):
+        calls = [ToolCall(r.name, r.arguments) for r in runs]
+        messages = [{"role": "user", "content": question},
+                    {"role": "assistant", "content": "\n".join(self.fmt["call_text"](c) for c in calls)}]
+        for r in runs:
+            messages.append({"role": self.fmt["tool_role"], "name": r.name, "content": compact_json(r.result)})
+        return self.model.complete(self._suffix(messages), stop=[], on_token=on_token)
+
+
+def compact_json(result) -> str:
+    """Tool result for the model: no nulls, no signal paths or ages (fewer tokens to evaluate)."""
+    def strip(o):
+        if isinstance(o, dict):
+            return {k: strip(v) for k, v in o.items() if v is not None and k not in ("signal", "age_s")}
+        if isinstance(o, list):
+            return [strip(v) for v in o]
+        return o
+    return json.dumps(strip(result.model_dump(mode="json")), separators=(",", ":"))
+
+
+_CHATML = ("{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + "
+           "'<|im_end|>' + '\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}")
+
+
+def dialect_for(model, assistant_name: str = "Nova", tone: str = ""):
+    fmt = model.cfg.tool_format
+    if fmt == "auto":
+        fmt = detect_format(model.chat_template)
+    if fmt == "routed":
+        return RoutedDialect(model, assistant_name, tone)
+    if fmt not in FORMATS:
+        from assistant.llm.model import ModelError
+        raise ModelError(f"llm.tool_format {fmt!r} is not one of auto, routed, {', '.join(FORMATS)}")
+    return NativeDialect(model, fmt, assistant_name, tone)
