@@ -31,8 +31,6 @@ MAX_QUESTION_CHARS = 500
 KEY_NUMBER_RE = re.compile(r"(-?\d+(?:[.,]\d+)?)\s?(?:km|mi|kPa|bar|psi|°C|°F|%|V\b|days?\b|mpg|l/100km)")
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
-DECLINE = ("I can only help with this car: range, fuel and charge, warning lights, service and tyres.")
-UNCLEAR = ("Sorry, I didn't catch that. You can ask about range, fuel, warning lights, service or tyres.")
 
 
 @dataclass
@@ -129,17 +127,18 @@ class Assistant:
         for t in ans.tools:
             emit("tool", t)
 
+        style = self._style(r)
         warnings = next((t.result for t in ans.tools if isinstance(t.result, WarningsResult)), None)
-        ans.safety = [w.safety_wording for w in warnings.critical] if warnings else []
+        # Approved wording in the answer's language; a persona cannot change it.
+        ans.safety = [style.telltale(w.name)["safety"] for w in warnings.critical] if warnings else []
         if ans.safety:                           # first words out, before the model runs
             ans.timings_ms["first_output"] = ms()
             emit("text", " ".join(ans.safety))
 
-        style = self._style(r)
         asked = [(t.name, t.result) for t in ans.tools if t.reason == "asked" and t.result is not None]
         rendering = render(asked, style) if asked else Rendering()
         if not asked:
-            rendering.add(DECLINE if r.source == "off_topic" else UNCLEAR)
+            rendering.add(style.phrase("decline" if r.source == "off_topic" else "unclear"))
         if warnings and ans.safety and [n for n, _ in asked] == ["get_warnings"]:
             # The safety wording already covers critical lamps; only say the rest.
             rendering = Rendering()

@@ -9,7 +9,11 @@ Phrases live in per-locale tables so a persona can switch language.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 from pydantic import BaseModel
 
@@ -17,80 +21,56 @@ from assistant.state import units
 from assistant.tools.schemas import (EnergyResult, Quantity, RangeResult, ServiceResult, SignalResult, TyreResult,
                                      WarningsResult)
 
-PHRASES: dict[str, dict[str, str]] = {
-    "en": {
-        "cant_read": "I can't read the {what} right now.",
-        "not_supported": "This car doesn't report its {what}.",
-        "range_fuel": "You can drive about {fuel} on the fuel you have",
-        "range_ev": "You can drive about {ev} on electric power",
-        "range_both": "You can drive about {fuel} on fuel and {ev} on electric power",
-        "tank": "the tank is {pct} full",
-        "low_fuel_on": "The low fuel warning is on.",
-        "reach_yes": "Yes, you can reach it: your range is about {range}.",
-        "reach_no": "No, probably not: your range is about {range}, less than the {dest} you need.",
-        "energy_fuel": "The tank is {pct} full.",
-        "energy_soc": "The battery is at {pct}.",
-        "no_warnings": "No warning lights are on.",
-        "warning_on": "The {label} is {state}: {meaning}; {action}.",
-        "codes": "Stored trouble codes: {codes}.",
-        "no_codes": "No trouble codes are stored.",
-        "unreadable_lamps": "I can't read the {names} right now.",
-        "service_in": "Your next service is due in {parts}.",
-        "service_overdue": "Your service is overdue by {parts}.",
-        "service_due_now": "A service is due now.",
-        "oil_life": "Oil life is {pct}.",
-        "oil_level": "The oil level is {level}.",
-        "or": " or ",
-        "and": " and ",
-        "tyres_all_ok": "All tyres are fine: {list}.",
-        "tyre_low": "The {positions} {tyre_word} low at {values}; the others are fine.",
-        "tyre_low_only": "The {positions} {tyre_word} low at {values}.",
-        "tyre_one_ok": "The {position} tyre is at {value}, which is fine.",
-        "tyre_one_low": "The {position} tyre is low at {value}.",
-        "tyre_some_ok": "{list}: all fine.",
-        "signal_value": "The {what} is {value}.",
-        "state_ON": "on",
-        "state_BLINK": "flashing",
-        "yes": "yes",
-        "no": "no",
-    },
-}
+LOCALES_DIR = Path(__file__).resolve().parents[1] / "data" / "locales"
 
-WHAT = {
-    "en": {
-        "Vehicle.Powertrain.FuelSystem.Range": "fuel range",
-        "Vehicle.Powertrain.FuelSystem.RelativeLevel": "fuel level",
-        "Vehicle.Powertrain.TractionBattery.Range": "electric range",
-        "Vehicle.Powertrain.TractionBattery.StateOfCharge.Displayed": "battery charge",
-        "Vehicle.Service.DistanceToService": "distance to the next service",
-        "Vehicle.Service.TimeToService": "time to the next service",
-        "Vehicle.Diagnostics.DTCList": "trouble codes",
-        "tyres": "tyre pressures",
-        "service": "service information",
-        "range": "range",
-    },
-}
+
+@lru_cache(maxsize=None)
+def locale_texts(lang: str) -> dict[str, Any]:
+    """Answer texts of a language (assistant/data/locales/<lang>.yaml), English as the fallback."""
+    path = LOCALES_DIR / f"{lang}.yaml"
+    if not path.is_file():
+        raise ValueError(f"no answer texts for language {lang!r} (have: {', '.join(available_languages())})")
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def available_languages() -> list[str]:
+    return sorted(p.stem for p in LOCALES_DIR.glob("*.yaml"))
 
 
 @dataclass
 class Style:
     """How numbers are said: units and locale (a persona sets these)."""
 
-    locale: str = "en"
+    locale: str = "en"            # language of answers: a file in assistant/data/locales/
     distance: str = "km"          # km | mi
     pressure: str = "kPa"         # kPa | bar | psi
     temperature: str = "°C"       # °C | °F
     consumption: str = "l/100km"  # l/100km | mpg
     decimal_comma: bool = False
+    wording: dict[str, str] = field(default_factory=dict)   # persona overrides of non-critical phrases
+
+    @property
+    def texts(self) -> dict[str, Any]:
+        return locale_texts(self.locale)
 
     def phrase(self, key: str, **kw: Any) -> str:
-        table = PHRASES.get(self.locale, PHRASES["en"])
-        return table.get(key, PHRASES["en"][key]).format(**kw)
+        text = self.wording.get(key) or self.texts["phrases"].get(key) or locale_texts("en")["phrases"][key]
+        return text.format(**kw)
+
+    def word(self, key: str) -> str:
+        return self.texts["words"].get(key) or locale_texts("en")["words"][key]
 
     def what(self, key: str) -> str:
         from assistant.state.signals import CATALOG
-        table = WHAT.get(self.locale, {})
-        return table.get(key) or WHAT["en"].get(key) or (CATALOG[key].description if key in CATALOG else key)
+        return (self.texts["what"].get(key) or locale_texts("en")["what"].get(key)
+                or (CATALOG[key].description if key in CATALOG else key))
+
+    def telltale(self, name: str) -> dict[str, str]:
+        """Label, meaning, action and (critical lamps) the approved safety wording, in this language."""
+        return self.texts["telltales"].get(name) or locale_texts("en")["telltales"][name]
+
+    def position(self, pos: str) -> str:
+        return self.texts["positions"].get(pos, pos)
 
     # -- numbers ------------------------------------------------------------------------------
 
@@ -121,7 +101,7 @@ class Style:
         if unit == "%":
             return f"{text} %"
         if unit == "d":
-            return f"{text} {'day' if abs(value) == 1 else 'days'}"
+            return f"{text} {self.word('day') if abs(value) == 1 else self.word('days')}"
         return f"{text} {unit}" if unit else text
 
 
@@ -190,17 +170,17 @@ def render_energy(r: EnergyResult, s: Style, out: Rendering) -> None:
 def render_warnings(r: WarningsResult, s: Style, out: Rendering, include_critical: bool = False) -> None:
     shown = [w for w in r.active if include_critical or not w.safety_wording]
     for w in shown:
-        out.add(s.phrase("warning_on", label=w.label, state=s.phrase(f"state_{w.state}"),
-                         meaning=w.meaning, action=w.action))
+        t = s.telltale(w.name)
+        out.add(s.phrase("warning_on", label=t["label"], state=s.phrase(f"state_{w.state}"),
+                         meaning=t["meaning"], action=t["action"]))
     if not r.active:
         out.add(s.phrase("no_warnings"))
     if r.trouble_codes:
         out.add(s.phrase("codes", codes=", ".join(f"{c.code} ({c.description})" for c in r.trouble_codes)))
     if r.unreadable:
-        from assistant.tools.vehicle import telltale_info
-        names = [telltale_info()[n]["label"] for n in r.unreadable]
+        names = [s.telltale(n)["label"] for n in r.unreadable]
         joined = names[0] if len(names) == 1 else ", ".join(names[:-1]) + s.phrase("and") + names[-1]
-        out.add(s.phrase("unreadable_lamps", names=joined + ("s" if len(names) > 1 and s.locale == "en" else "")))
+        out.add(s.phrase("unreadable_lamps", names=joined))
         out.cant_read = True
 
 
@@ -223,7 +203,7 @@ def render_service(r: ServiceResult, s: Style, out: Rendering) -> None:
     if r.oil_life.ok:
         out.add(s.phrase("oil_life", pct=s.quantity(r.oil_life)))
     if r.oil_level.ok and r.oil_level.value != "NORMAL":
-        out.add(s.phrase("oil_level", level=r.oil_level.value.lower().replace("_", " ")))
+        out.add(s.phrase("oil_level", level=s.texts["oil_levels"][r.oil_level.value]))
 
 
 def render_tyres(r: TyreResult, s: Style, out: Rendering) -> None:
@@ -233,29 +213,30 @@ def render_tyres(r: TyreResult, s: Style, out: Rendering) -> None:
         out.cant_read = True
         out.add(unreadable(s, r.wheels[0].pressure if r.wheels else Quantity(signal="tyres"), s.what("tyres")))
         return
+    pos = s.position
     if len(r.wheels) == 1:
         w = r.wheels[0]
         if not w.pressure.ok:
             out.cant_read = True
-            out.add(unreadable(s, w.pressure, f"{w.position} tyre pressure"))
+            out.add(unreadable(s, w.pressure, s.phrase("tyre_pressure_of", position=pos(w.position))))
         else:
             key = "tyre_one_low" if w in low else "tyre_one_ok"
-            out.add(s.phrase(key, position=w.position, value=s.quantity(w.pressure)))
+            out.add(s.phrase(key, position=pos(w.position), value=s.quantity(w.pressure)))
         return
     if low:
-        positions = s.phrase("and").join(w.position for w in low)
+        positions = s.phrase("and").join(pos(w.position) for w in low)
         values = s.phrase("and").join(s.quantity(w.pressure) for w in low if w.pressure.ok) or "?"
         key = "tyre_low" if len(low) < len(r.wheels) else "tyre_low_only"
         out.add(s.phrase(key, positions=positions, values=values,
-                         tyre_word="tyres are" if len(low) > 1 else "tyre is"))
+                         tyre_word=s.word("tyres_are") if len(low) > 1 else s.word("tyre_is")))
     else:
-        listing = ", ".join(f"{w.position} {s.quantity(w.pressure)}" for w in readable)
+        listing = ", ".join(f"{pos(w.position)} {s.quantity(w.pressure)}" for w in readable)
         out.add(s.phrase("tyres_all_ok" if r.wheel == "all" else "tyre_some_ok", list=listing))
     missing = [w for w in r.wheels if not w.pressure.ok]
     if missing:
         out.cant_read = True
-        out.add(unreadable(s, missing[0].pressure, s.phrase("and").join(w.position for w in missing)
-                           + " tyre pressure"))
+        out.add(unreadable(s, missing[0].pressure, s.phrase("tyre_pressure_of", position=s.phrase("and").join(
+            pos(w.position) for w in missing))))
 
 
 def render_signal(r: SignalResult, s: Style, out: Rendering) -> None:
@@ -270,7 +251,9 @@ def render_signal(r: SignalResult, s: Style, out: Rendering) -> None:
     elif isinstance(value, (int, float)):
         text = s.quantity(q)
     elif isinstance(value, list):
-        text = ", ".join(value) or "none"
+        text = ", ".join(value) or s.word("none")
+    elif value in s.texts["oil_levels"]:
+        text = s.texts["oil_levels"][value]
     else:
         text = str(value).lower().replace("_", " ")
     out.add(s.phrase("signal_value", what=s.what(r.name), value=text))
