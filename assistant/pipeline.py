@@ -59,6 +59,7 @@ class Answer:
     grounded: bool = True
     fallback: bool = False
     route: str = ""
+    driving: str = "parked"                   # parked | moving (from Vehicle.Speed): picks the length cap
     safety: list[str] = field(default_factory=list)
     model_text: str | None = None             # what the model said, accepted or not
     problems: list[str] = field(default_factory=list)
@@ -66,7 +67,7 @@ class Answer:
 
     def to_json(self) -> dict:
         return {"question": self.question, "answer": self.text, "tools": [t.to_json() for t in self.tools],
-                "grounded": self.grounded, "fallback": self.fallback, "route": self.route,
+                "grounded": self.grounded, "fallback": self.fallback, "route": self.route, "driving": self.driving,
                 "safety": self.safety, "model_text": self.model_text, "grounding_problems": self.problems,
                 "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()}}
 
@@ -75,6 +76,9 @@ class Assistant:
     def __init__(self, state: VehicleState, model=None, style: Style | None = None, name: str = "Nova",
                  tone: str = "", phrase_with_model: bool = True, persona=None):
         self.persona = persona
+        if persona is not None:
+            style = style or persona.style()
+            name, tone = persona.name, persona.tone_text()
         self.view = VehicleView.of(state)
         self.model = model
         self.base_style = style or Style()
@@ -119,7 +123,10 @@ class Assistant:
         ans = Answer(question)
         ms = lambda: (time.perf_counter() - t0) * 1000  # noqa: E731
 
-        r = route(question, self.context, self.dialect.route if self.dialect else None)
+        if self.persona is not None and self.persona.declines(question):
+            r = Route([], "off_topic")
+        else:
+            r = route(question, self.context, self.dialect.route if self.dialect else None)
         ans.route = r.source
         ans.timings_ms["route"] = ms()
         ans.tools = self._run_tools(r)
@@ -148,9 +155,14 @@ class Assistant:
                 rendering.sentences = []
 
         body, ans.fallback = rendering.text, True
-        if self.phrase_with_model and asked and rendering.text and style.locale == "en":
+        # Brand wording is said as written (the model would paraphrase it away); the small
+        # default model only phrases English.
+        if self.phrase_with_model and asked and rendering.text and style.locale == "en" \
+                and not style.brand_wording_used:
             runs = [t for t in ans.tools if t.reason == "asked" and t.result is not None]
             body, ans.fallback = self._phrase(question, runs, rendering, ans, ms)
+        ans.driving = self._driving_state()
+        body = self._cap(body, ans.driving)
         ans.timings_ms.setdefault("first_token", ms())
         ans.timings_ms.setdefault("first_output", ms())
         ans.text = " ".join(s for s in ans.safety + [body] if s)
@@ -161,6 +173,26 @@ class Assistant:
         ans.timings_ms["total"] = ms()
         self.context.remember(r)
         return ans
+
+    def _driving_state(self) -> str:
+        speed = self.view.state.get("Vehicle.Speed")
+        limit = self.persona.answer_length.moving_above_kmh if self.persona else 5.0
+        return "moving" if speed.fresh and speed.value is not None and speed.value > limit else "parked"
+
+    def _cap(self, body: str, driving: str) -> str:
+        """Answer length by driving state (persona caps): whole sentences, the first always kept.
+        The safety wording in front is never cut."""
+        if self.persona is None or not body:
+            return body
+        cap = getattr(self.persona.answer_length, driving)
+        kept, words = [], 0
+        for sentence in SENTENCE_END.split(body):
+            n = len(sentence.split())
+            if kept and (len(kept) >= cap.max_sentences or words + n > cap.max_words):
+                break
+            kept.append(sentence)
+            words += n
+        return " ".join(kept)
 
     def _phrase(self, question: str, runs: list[ToolRun], rendering: Rendering, ans: Answer, ms) -> tuple[str, bool]:
         first = {}

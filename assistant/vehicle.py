@@ -24,6 +24,12 @@ from assistant.state.store import MISSING, VehicleState
 _channel_ids = itertools.count()
 
 
+def _close(got, want) -> bool:
+    if isinstance(want, (int, float)) and not isinstance(want, bool) and isinstance(got, (int, float)):
+        return abs(got - want) <= max(0.02 * abs(want), 1.0)
+    return got == want
+
+
 class LiveVehicle:
     def __init__(self, profile: VehicleProfile, cfg: BusConfig, scenario: Scenario | None = None,
                  on_status=None):
@@ -69,6 +75,16 @@ class LiveVehicle:
         while time.monotonic() < deadline:
             snap = self.state.snapshot(names)
             if all(r.status != MISSING for r in snap.values()):
+                return True
+            time.sleep(0.01)
+        return False
+
+    def wait_for_values(self, values: dict, timeout: float) -> bool:
+        """Wait until the state shows ``values`` (after a change on the bus), within resolution."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            snap = self.state.snapshot(list(values))
+            if all(_close(snap[n].value, v) for n, v in values.items()):
                 return True
             time.sleep(0.01)
         return False

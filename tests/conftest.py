@@ -44,3 +44,59 @@ def default_model(tmp_path_factory):
     if not cfg.resolved_path().exists():
         pytest.fail(f"{cfg.resolved_path()} missing: run ./setup.sh (it installs the default model)")
     return LocalModel(cfg)
+
+
+# ----------------------------------------------------------------------------- dialogue suites
+# tests/dialogues/*.yaml are collected as test items: one item per `say` turn. A suite runs once
+# (turns depend on each other), on first use, through the real pipeline and the default model.
+
+class DialogueFile(pytest.File):
+    def collect(self):
+        from assistant.dialogue.suite import load_suite
+        self.suite = load_suite(self.path)
+        self._results = None
+        for index, step in self.suite.turns:
+            yield DialogueTurn.from_parent(self, name=f"step {index}: {step.say}", index=index)
+
+    def results(self):
+        if self._results is None:
+            from assistant.dialogue.runner import SuiteRun
+            model = self.config._dialogue_model if hasattr(self.config, "_dialogue_model") else None
+            if model is None:
+                from assistant.llm.model import LocalModel
+                model = self.config._dialogue_model = LocalModel()
+            self._results = {r.index: r for r in SuiteRun(self.suite, self.path, model).run()}
+        return self._results
+
+
+class DialogueTurn(pytest.Item):
+    def __init__(self, *, index, **kw):
+        super().__init__(**kw)
+        self.index = index
+
+    def runtest(self):
+        r = self.parent.results()[self.index]
+        if r.failures:
+            raise DialogueFailure(r)
+
+    def repr_failure(self, excinfo):
+        if isinstance(excinfo.value, DialogueFailure):
+            r = excinfo.value.result
+            return (f"{r.file} {r.name}\n  answer: {r.answer.text if r.answer else '-'}\n  "
+                    + "\n  ".join(r.failures))
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self):
+        return self.path, None, self.name
+
+
+class DialogueFailure(Exception):
+    def __init__(self, result):
+        super().__init__(result.name)
+        self.result = result
+
+
+def pytest_collect_file(parent, file_path):
+    if file_path.suffix == ".yaml" and file_path.parent.name == "dialogues" and \
+            file_path.parent.parent.name == "tests":
+        return DialogueFile.from_parent(parent, path=file_path)

@@ -48,12 +48,16 @@ class Style:
     consumption: str = "l/100km"  # l/100km | mpg
     decimal_comma: bool = False
     wording: dict[str, str] = field(default_factory=dict)   # persona overrides of non-critical phrases
+    service_dealer: str | None = None                          # persona's booking advice for due service
+    brand_wording_used: bool = False                           # set when a persona phrase was rendered
 
     @property
     def texts(self) -> dict[str, Any]:
         return locale_texts(self.locale)
 
     def phrase(self, key: str, **kw: Any) -> str:
+        if key in self.wording:
+            self.brand_wording_used = True
         text = self.wording.get(key) or self.texts["phrases"].get(key) or locale_texts("en")["phrases"][key]
         return text.format(**kw)
 
@@ -200,6 +204,9 @@ def render_service(r: ServiceResult, s: Style, out: Rendering) -> None:
     else:
         out.cant_read = True
         out.add(unreadable(s, r.distance_to_service, s.what("service")))
+    if s.service_dealer and (overdue or (r.service_due.ok and r.service_due.value)):
+        s.brand_wording_used = True
+        out.add(s.service_dealer)
     if r.oil_life.ok:
         out.add(s.phrase("oil_life", pct=s.quantity(r.oil_life)))
     if r.oil_level.ok and r.oil_level.value != "NORMAL":

@@ -1,0 +1,63 @@
+"""``assistant dialogue run PATH...``: scripted dialogue suites for CI."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from assistant.errors import UserError
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("dialogue", help="run scripted dialogue suites (CI)",
+                       description="Run dialogue suites (YAML) through the real pipeline: simulator -> "
+                                   "virtual CAN bus -> reader -> tools -> model -> grounding check.")
+    dsub = p.add_subparsers(dest="dialogue_command", metavar="SUBCOMMAND", required=True)
+    r = dsub.add_parser("run", help="run suites; exit 1 if any turn fails",
+                        description="Prints each failing turn and a summary (pass rate, tool-selection "
+                                    "accuracy, p50/p95 latency per turn); writes JUnit XML with --junit.")
+    r.add_argument("paths", nargs="+", metavar="PATH", help="suite files or folders of them")
+    r.add_argument("--persona", help="run every suite in this persona (overrides the suites' own)")
+    r.add_argument("--junit", metavar="OUT.xml", help="write a JUnit XML report")
+    r.add_argument("--repeat", type=int, default=1, metavar="K",
+                   help="run K times; Pass^K counts a turn only if it passes every run")
+    r.add_argument("--model", help="GGUF model file (default: the embedded SmolLM2-135M)")
+    r.add_argument("--no-model", action="store_true", help="deterministic answers only")
+    r.add_argument("--quiet", "-q", action="store_true", help="only the summary")
+    r.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from assistant.dialogue.runner import Summary, SuiteRun, write_junit
+    from assistant.dialogue.suite import load_suite, suite_files
+    if args.repeat < 1:
+        raise UserError("--repeat must be at least 1")
+    files = suite_files(args.paths)
+    if not files:
+        raise UserError(f"no suite files under {', '.join(args.paths)}")
+    suites = [(f, load_suite(f)) for f in files]          # every file validated before anything runs
+    model = None
+    if not args.no_model:
+        from assistant.llm.model import LocalModel, ModelConfig
+        model = LocalModel(ModelConfig(path=args.model) if args.model else ModelConfig())
+    runs = []
+    for k in range(args.repeat):
+        results = []
+        for path, suite in suites:
+            turns = SuiteRun(suite, path, model, args.persona).run()
+            results += turns
+            if not args.quiet:
+                failed = [t for t in turns if not t.passed]
+                print(f"[run {k + 1}/{args.repeat}] {path}: {len(turns) - len(failed)}/{len(turns)} passed",
+                      flush=True)
+                for t in failed:
+                    print(f"  FAIL {t.name}\n       answer: {t.answer.text if t.answer else '-'}\n       "
+                          + "\n       ".join(t.failures), flush=True)
+        runs.append(results)
+    summary = Summary(runs)
+    print(summary.text())
+    if args.junit:
+        write_junit(summary, args.junit)
+        print(f"JUnit XML: {args.junit}")
+    ok = summary.pass_k == 1.0
+    return 0 if ok else 1

@@ -1,0 +1,272 @@
+"""Run dialogue suites through the real pipeline (simulator -> virtual bus -> reader -> loop)
+and check every turn's expectations; summaries, Pass^k and JUnit XML."""
+
+from __future__ import annotations
+
+import re
+import statistics
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from assistant.answer.grounding import CANT_READ_RE
+from assistant.bench.scenario import resolve_scenario_path, scenario_from_dict
+from assistant.dialogue.suite import Expect, Suite
+from assistant.persona import load_persona, resolve_persona_path
+from assistant.pipeline import Answer, Assistant
+from assistant.state import units as unitconv
+from assistant.vehicle import LiveVehicle
+
+NUMBER_UNIT_RE = re.compile(r"(-?\d+(?:[.,]\d+)?)\s?(km|mi|kPa|bar|psi|°C|°F|%|V|mpg|l/100km|days?|jours?|giorni?)?")
+
+
+@dataclass
+class TurnResult:
+    suite: str
+    file: str
+    index: int                       # step index in the file
+    say: str
+    failures: list[str] = field(default_factory=list)
+    answer: Answer | None = None
+    tools_checked: bool = False
+    tools_ok: bool = False
+    alerts: list = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    @property
+    def latency_ms(self) -> float | None:
+        return self.answer.timings_ms.get("total") if self.answer else None
+
+    @property
+    def name(self) -> str:
+        return f"step {self.index}: {self.say}"
+
+
+def check_turn(expect: Expect | None, answer: Answer, alerts: list | None = None) -> tuple[list[str], bool | None]:
+    """Failures of one answer against its expectations; and whether the tools matched (None: not checked)."""
+    if expect is None:
+        return [], None
+    fails: list[str] = []
+    text = answer.text
+    low = text.lower()
+    tools_ok = None
+    calls = expect.calls()
+    if calls is not None:
+        got = [t for t in answer.tools if t.reason == "asked"]
+        got_names = sorted(t.name for t in got)
+        tools_ok = got_names == sorted(c.name for c in calls)
+        for c in calls:
+            match = [t for t in got if t.name == c.name]
+            for k, v in c.arguments.items():
+                if not any(_arg_equal(t.arguments.get(k), v) for t in match):
+                    tools_ok = False
+                    fails.append(f"tool {c.name}: expected argument {k}={v!r}, got "
+                                 f"{[t.arguments for t in match]}")
+        if got_names != sorted(c.name for c in calls):
+            fails.append(f"tools: expected {sorted(c.name for c in calls)}, got {got_names}")
+    for s in expect.contains:
+        if s.lower() not in low:
+            fails.append(f"does not contain {s!r}")
+    if expect.contains_any and not any(s.lower() in low for s in expect.contains_any):
+        fails.append(f"contains none of {expect.contains_any}")
+    for s in expect.not_contains:
+        if s.lower() in low:
+            fails.append(f"contains {s!r}")
+    said = [(float(n.replace(",", ".")), u) for n, u in NUMBER_UNIT_RE.findall(_strip_codes(text))]
+    for n in expect.numbers:
+        if not any(abs(v - n.value) <= n.tolerance and (n.unit is None or _same_unit(u, n.unit)) for v, u in said):
+            fails.append(f"no number {n.value:g}{' ' + n.unit if n.unit else ''} (±{n.tolerance:g})")
+    body = text
+    for s in answer.safety:
+        body = body.replace(s, "")
+    if expect.no_numbers and re.search(r"\d", _strip_codes(body)):
+        fails.append("contains a number")
+    if expect.cant_read is not None and bool(CANT_READ_RE.search(text)) != expect.cant_read:
+        fails.append("does not say it cannot read a value" if expect.cant_read else "says it cannot read a value")
+    if expect.grounded is not None and answer.grounded != expect.grounded:
+        fails.append(f"grounded is {answer.grounded}")
+    if expect.fallback is not None and answer.fallback != expect.fallback:
+        fails.append(f"fallback is {answer.fallback}")
+    if expect.safety is not None:
+        has = bool(answer.safety) and text.startswith(answer.safety[0])
+        if has != expect.safety:
+            fails.append("no safety wording first" if expect.safety else "unexpected safety wording")
+    if expect.route is not None and answer.route != expect.route:
+        fails.append(f"route is {answer.route}")
+    if expect.max_words is not None:
+        n = len(body.split())
+        if n > expect.max_words:
+            fails.append(f"{n} words (max {expect.max_words})")
+    if expect.latency_ms is not None and answer.timings_ms.get("total", 0) > expect.latency_ms:
+        fails.append(f"took {answer.timings_ms['total']:.0f} ms (budget {expect.latency_ms:g})")
+    if expect.alert is not None:
+        got_alerts = sorted(a.lamp for a in (alerts or []))
+        if got_alerts != sorted(expect.alert):
+            fails.append(f"proactive alerts: expected {sorted(expect.alert)}, got {got_alerts}")
+    return fails, tools_ok
+
+
+def _strip_codes(text: str) -> str:
+    return re.sub(r"\b[PCBU][0-3][0-9A-F]{3}\b", " ", text)
+
+
+def _arg_equal(got, want) -> bool:
+    if isinstance(want, (int, float)) and isinstance(got, (int, float)):
+        return abs(got - want) <= 1.0
+    return got == want
+
+
+def _same_unit(said: str, want: str) -> bool:
+    if not said:
+        return False
+    norm = {"day": "d", "days": "d", "jour": "d", "jours": "d", "giorno": "d", "giorni": "d"}
+    a, b = norm.get(said, said), norm.get(want, want)
+    if a == b:
+        return True
+    try:
+        return unitconv.normalize(a) == unitconv.normalize(b)
+    except unitconv.UnitError:
+        return False
+
+
+class SuiteRun:
+    """One suite against the real pipeline."""
+
+    def __init__(self, suite: Suite, path: Path, model=None, persona_override: str | None = None):
+        self.suite = suite
+        self.path = Path(path)
+        self.model = model
+        self.persona_ref = persona_override or suite.persona
+
+    def _scenario(self):
+        sc = self.suite.scenario
+        if isinstance(sc, dict):
+            data = {"name": self.suite.name, **sc}
+            return scenario_from_dict(data, f"{self.path}: scenario")
+        candidate = self.path.parent / sc
+        return candidate if candidate.suffix in (".yaml", ".yml") and candidate.exists() else resolve_scenario_path(sc)
+
+    def run(self) -> list[TurnResult]:
+        persona = None
+        if self.persona_ref:
+            persona = load_persona(resolve_persona_path(self.persona_ref, relative_to=self.path.parent))
+        results = []
+        with LiveVehicle.from_scenario(self._scenario()) as vehicle:
+            assistant = Assistant(vehicle.state, self.model, persona=persona)
+            alerts_seen: list = []
+            monitor = None
+            if getattr(assistant, "alert_monitor", None) is not None:
+                monitor = assistant.alert_monitor(alerts_seen.append)
+            sim = vehicle.simulator
+            for i, step in enumerate(self.suite.steps):
+                if step.set is not None:
+                    sim.set(step.set)
+                    vehicle.wait_for_values(step.set, 3.0)
+                elif step.clear is not None:
+                    sim.set({}, clear=step.clear)
+                elif step.advance is not None:
+                    values = vehicle.scenario.state_at(step.advance)
+                    removed = [n for n in sim.values if n not in values]
+                    sim.set(values, clear=removed)
+                    vehicle.wait_for_values(values, 3.0)
+                elif step.wait is not None:
+                    time.sleep(step.wait)
+                if monitor is not None:
+                    monitor.poll()
+                if step.say is None:
+                    continue
+                r = TurnResult(self.suite.name, str(self.path), i, step.say)
+                try:
+                    answer = assistant.ask(step.say)
+                except Exception as e:  # a crash is a failed turn, reported with the error
+                    r.failures = [f"error: {type(e).__name__}: {e}"]
+                    results.append(r)
+                    continue
+                r.answer = answer
+                r.alerts = list(alerts_seen)
+                alerts_seen.clear()
+                r.failures, tools_ok = check_turn(step.expect, answer, r.alerts)
+                r.tools_checked, r.tools_ok = tools_ok is not None, bool(tools_ok)
+                results.append(r)
+            if monitor is not None:
+                monitor.stop()
+        return results
+
+
+# ----------------------------------------------------------------------------- reporting
+
+@dataclass
+class Summary:
+    runs: list[list[TurnResult]]          # one list of turn results per repeat
+
+    @property
+    def turns(self) -> int:
+        return len(self.runs[0]) if self.runs else 0
+
+    @property
+    def pass_rate(self) -> float:
+        return sum(r.passed for r in self.runs[0]) / max(self.turns, 1)
+
+    @property
+    def pass_k(self) -> float:
+        """A turn passes only if it passed in every repeat (Pass^k)."""
+        return sum(all(run[i].passed for run in self.runs) for i in range(self.turns)) / max(self.turns, 1)
+
+    @property
+    def tool_accuracy(self) -> float | None:
+        checked = [r for run in self.runs for r in run if r.tools_checked]
+        return sum(r.tools_ok for r in checked) / len(checked) if checked else None
+
+    def latencies(self) -> list[float]:
+        return [r.latency_ms for run in self.runs for r in run if r.latency_ms is not None]
+
+    def percentile(self, p: float) -> float | None:
+        lat = sorted(self.latencies())
+        if not lat:
+            return None
+        return lat[min(len(lat) - 1, int(round(p / 100 * (len(lat) - 1))))]
+
+    def text(self) -> str:
+        k = len(self.runs)
+        lines = [f"turns: {self.turns}  pass rate: {self.pass_rate:.1%}"
+                 + (f"  Pass^{k}: {self.pass_k:.1%}" if k > 1 else "")]
+        if self.tool_accuracy is not None:
+            lines.append(f"tool-selection accuracy: {self.tool_accuracy:.1%}")
+        if self.latencies():
+            lines.append(f"latency per turn: p50 {self.percentile(50):.0f} ms, p95 {self.percentile(95):.0f} ms, "
+                         f"max {max(self.latencies()):.0f} ms")
+        fallback = [r.answer.fallback for run in self.runs for r in run if r.answer]
+        if fallback:
+            lines.append(f"answers in the model's wording: {1 - sum(fallback) / len(fallback):.1%} "
+                         f"(rest: deterministic rendering)")
+        return "\n".join(lines)
+
+
+def write_junit(summary: Summary, out: Path) -> None:
+    root = ET.Element("testsuites", name="dialogue suites", tests=str(summary.turns),
+                      failures=str(sum(not all(run[i].passed for run in summary.runs) for i in range(summary.turns))))
+    by_suite: dict[tuple[str, str], list[int]] = {}
+    for i, r in enumerate(summary.runs[0]):
+        by_suite.setdefault((r.file, r.suite), []).append(i)
+    for (file, name), idx in by_suite.items():
+        failed = [i for i in idx if not all(run[i].passed for run in summary.runs)]
+        time_s = sum((summary.runs[0][i].latency_ms or 0) for i in idx) / 1000
+        ts = ET.SubElement(root, "testsuite", name=name, file=file, tests=str(len(idx)),
+                           failures=str(len(failed)), time=f"{time_s:.3f}")
+        for i in idx:
+            r = summary.runs[0][i]
+            tc = ET.SubElement(ts, "testcase", classname=Path(file).stem, name=r.name,
+                               time=f"{(r.latency_ms or 0) / 1000:.3f}")
+            fails = [f for run in summary.runs for f in run[i].failures]
+            if fails:
+                runs_failed = sum(not run[i].passed for run in summary.runs)
+                f = ET.SubElement(tc, "failure", message=fails[0])
+                f.text = f"failed in {runs_failed} of {len(summary.runs)} run(s)\n" + "\n".join(dict.fromkeys(fails))
+            if r.answer is not None:
+                ET.SubElement(tc, "system-out").text = r.answer.text
+    ET.indent(root)
+    Path(out).write_text(ET.tostring(root, encoding="unicode", xml_declaration=True), encoding="utf-8")
