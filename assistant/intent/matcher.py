@@ -38,14 +38,23 @@ DISTANCE_RE = re.compile(r"(\d+(?:[.,]\d+)?)\s*(km|kms|kilomet(?:er|re)s?|mi|mil
 RANGE = _rx(r"\bhow far\b", r"\brange\b", r"distance to empty", r"\bdte\b", r"\b(?:km|kms|kilomet\w*|miles?) (?:left|remaining|to go)\b",
             r"\bmake it\b", r"\breach\b", r"\bget (?:me )?to\b", r"\brun(?:ning)? (?:out|dry)\b", r"\buntil empty\b",
             r"\bbefore (?:i|we) (?:need to )?(?:refuel|fill up|charge)\b", r"\bhow long (?:can|will) (?:i|we) (?:drive|go)\b",
-            r"\bdrive \d", r"\benough (?:fuel|gas|petrol|diesel|charge|battery) (?:to|for)\b", r"\bautonom")
+            r"\bdrive \d", r"\benough (?:fuel|gas|petrol|diesel|charge|battery) (?:to|for)\b", r"\bautonom",
+            r"\bhow many (?:km|kms|kilomet\w*|miles?)\b(?! (?:has|does|is|are|on the (?:car|clock)|until (?:my|the) (?:next )?(?:serv|oil change|inspection)))",
+            r"\bhow much (?:further|farther|longer)\b", r"\bstill drive\b", r"\bstop for (?:gas|fuel|petrol|diesel|a charge)\b",
+            r"\b(?:charge|battery|fuel|tank|gas) (?:\w+ )?last\b", r"\bdoable\b", r"\bget there\b", r"\bgood for another\b",
+            r"\banother \d", r"\bwithout (?:refuel\w*|charging|recharging|stopping|filling up)\b", r"\bto empty\b",
+            r"\bleft in the tank\b", r"\bremaining range\b", r"\bfurther can i\b")
 ENERGY = _rx(r"\bfuel level\b", r"\bhow much (?:fuel|gas|petrol|diesel|charge|battery)\b", r"\btank\b",
              r"\b(?:fuel|gas|petrol|diesel) (?:left|remaining|is left)\b", r"\bbattery (?:level|charge|percentage)\b",
              r"\bstate of charge\b", r"\bsoc\b", r"\bcharge (?:level|left|status)\b", r"\bhow (?:full|charged)\b",
              r"\bhow much juice\b", r"\bneed (?:to )?(?:refuel|fill up|get (?:fuel|gas)|charge)\b",
              r"\b(?:refuel|fill up)\b", r"\blow on (?:fuel|gas)\b", r"\bempty\b", r"\b(?:ev|hv|traction) battery\b",
              r"\bhow'?s (?:my|the) battery\b", r"\bbattery status\b", r"\bfuel\b(?! (?:economy|consumption))",
-             r"\bhow charged\b", r"\bfully charged\b", r"\bcharged enough\b")
+             r"\bhow charged\b", r"\bfully charged\b", r"\bcharged enough\b", r"\bwhat percentage\b",
+             r"\bpercent(?:age)? (?:is|of) (?:the|my) (?:battery|tank|fuel)\b")
+# Energy words that only restate a range question ("before I need to refuel", "on this tank").
+ENERGY_IN_RANGE = re.compile(r"^(?:tank|refuel|fill up|empty|fuel|gas|petrol|diesel|charge|"
+                             r"need (?:to )?(?:refuel|fill up|get (?:fuel|gas)|charge))$")
 WARNINGS = _rx(r"\bwarning", r"\blights?\b", r"\blamps?\b", r"\btelltale", r"\bindicator", r"\bsymbol", r"\bicon",
                r"\bdashboard\b", r"\bdash\b", r"\bcluster\b", r"\borange\b", r"\bamber\b", r"\byellow\b", r"\bred\b",
                r"check engine", r"engine light", r"\btrouble codes?\b", r"\berror codes?\b", r"\bfault", r"\bdtcs?\b",
@@ -55,22 +64,25 @@ WARNINGS = _rx(r"\bwarning", r"\blights?\b", r"\blamps?\b", r"\btelltale", r"\bi
                r"\boil pressure\b", r"\bp[0-3][0-9a-f]{3}\b")
 SERVICE = _rx(r"\bservic", r"\bmaintenance\b", r"\binspection\b", r"\boil change\b", r"\boil life\b", r"\bgarage\b",
               r"\bdealer", r"\bworkshop\b", r"\bmot\b", r"\btune[- ]?up\b", r"\bnext check\b", r"\boverdue\b",
-              r"\bchange (?:the )?oil\b")
+              r"\bchange (?:the )?oil\b", r"\boil needs? (?:a )?chang", r"\bdue for\b")
 TYRES = _rx(r"\btyres?\b", r"\bwheels?\b", r"\bflat\b", r"\bpunctur", r"\binflat", r"\bpsi\b", r"\bkpa\b",
             r"\bbar\b(?! of)", r"\btpms\b", r"\bair pressure\b", r"\bpressures?\b(?! light)")
 SIGNALS = [
     (_rx(r"\bcoolant", r"engine temp", r"temperature of the engine", r"\boverheat", r"\bengine (?:running )?hot\b",
-         r"\bhow hot\b"), "Vehicle.Powertrain.CombustionEngine.EngineCoolant.Temperature"),
+         r"\bhow hot\b", r"\bwarmed up\b", r"\bwarm(?:ed)? enough\b", r"\bengine (?:still )?cold\b"),
+     "Vehicle.Powertrain.CombustionEngine.EngineCoolant.Temperature"),
     (_rx(r"\b12 ?v(?:olt)?\b", r"\bbattery voltage\b", r"\bvoltage\b", r"\bvolts?\b", r"\bstarter battery\b",
          r"\bcar battery\b", r"\b12-volt\b"), "Vehicle.LowVoltageBattery.CurrentVoltage"),
     (_rx(r"\bhow fast\b", r"\bmy speed\b", r"\bcurrent speed\b", r"\bspeed am i\b", r"\bam i speeding\b",
          r"\bwhat speed\b", r"\bgoing fast\b"), "Vehicle.Speed"),
-    (_rx(r"\bodometer\b", r"\bmileage\b", r"\btotal distance\b", r"\bhow many (?:km|kilomet\w*|miles) (?:has|does|on|have)\b",
+    (_rx(r"\bodometer\b", r"(?<!gas )(?<!fuel )\bmileage\b", r"\btotal distance\b", r"\b(?:km|kilomet\w*|miles) (?:are |is )?on the (?:car|clock)\b", r"\bhow many (?:km|kilomet\w*|miles) (?:has|does|on|have)\b",
          r"\bkilomet\w* on the (?:car|clock)\b", r"\bmiles on the (?:car|clock)\b"), "Vehicle.TraveledDistance"),
-    (_rx(r"\boil level\b", r"\benough oil\b", r"\bneed oil\b", r"\btop up (?:the )?oil\b", r"\blow on oil\b"),
+    (_rx(r"\boil level\b", r"\benough oil\b", r"\bneed oil\b", r"\btop up (?:the )?oil\b", r"\blow on oil\b",
+         r"\bhow much oil\b"),
      "Vehicle.Powertrain.CombustionEngine.EngineOil.Level"),
     (_rx(r"\bconsumption\b", r"\bmpg\b", r"\bfuel economy\b", r"\bl/100", r"\blitres per\b", r"\bliters per\b",
-         r"\befficien"), "Vehicle.Powertrain.FuelSystem.AverageConsumption"),
+         r"\befficien", r"\bthirsty\b", r"\b(?:gas|fuel) mileage\b", r"\bhow much (?:fuel|gas) (?:am i|is it|does it) (?:using|burning|use)"),
+     "Vehicle.Powertrain.FuelSystem.AverageConsumption"),
 ]
 WHEEL_RE = [
     (re.compile(r"\b(?:front|fr) ?(?:left|driver)|\bleft front\b|\bdriver'?s? front\b"), "front_left"),
@@ -79,7 +91,14 @@ WHEEL_RE = [
     (re.compile(r"\b(?:rear|back) ?right\b|\bright (?:rear|back)\b"), "rear_right"),
     (re.compile(r"\bfront\b"), "front"),
     (re.compile(r"\b(?:rear|back)\b"), "rear"),
+    (re.compile(r"\bleft(?:[- ]hand)?(?: side)?\b"), "left"),
+    (re.compile(r"\bright(?:[- ]hand)?(?: side)?\b"), "right"),
 ]
+# A lamp word attached to a topic ("tyre pressure light", "low fuel warning") is that topic's
+# lamp, answered by the topic's tool; other lamp words still ask for the warnings.
+TOPIC_LAMP = re.compile(r"\b(?:tyres?|pressure|fuel|gas|service|oil change|range|maintenance)\s+(?:\w+\s+)?"
+                        r"(?:warning lights?|lights?|lamps?|warnings?|indicators?|symbols?|icons?)\b")
+NOT_A_CAR_QUESTION = re.compile(r"\bspeed of (?:light|sound)\b|\btraffic lights?\b|\bnorthern lights\b")
 OFF_TOPIC = _rx(r"\bjoke\b", r"\bweather\b", r"\bnews\b", r"\bmusic\b", r"\bsong\b", r"\bplay\b", r"\bcall\b",
                 r"\bmessage\b", r"\brecipe\b", r"\bstock", r"\bfootball\b", r"\bpresident\b", r"\bcapital of\b",
                 r"\bwho (?:are|made) you\b", r"\bmeaning of life\b", r"\bpoem\b", r"\btranslate\b")
@@ -106,6 +125,8 @@ def destination_km(q: str) -> float | None:
 def match(question: str) -> list[ToolCall]:
     """Tool calls implied by a question, in the order of the question; [] when unclear."""
     q = normalise(question)
+    if NOT_A_CAR_QUESTION.search(q):
+        return []
     hits: list[tuple[int, ToolCall]] = []
 
     def add(m: re.Match | None, call: ToolCall) -> None:
@@ -116,15 +137,15 @@ def match(question: str) -> list[ToolCall]:
     signal_hits = [(rx.search(q), name) for rx, name in SIGNALS]
     signal_hits = [(m, n) for m, n in signal_hits if m]
     # "tyre pressure light", "oil pressure light": the topic's own tool carries its lamp state.
-    topic_lamp = tyres or any(n.endswith("EngineCoolant.Temperature") for _, n in signal_hits)
     rng = RANGE.search(q)
     if rng and not (tyres and re.search(r"\bpressure range\b", q)):
         dest = destination_km(q)
         add(rng, ToolCall("get_range", {"destination_km": dest} if dest is not None else {}))
     energy = ENERGY.search(q)
-    # "fuel" alone is the energy topic unless range already answers it ("how far on this fuel").
-    if energy and not (rng and energy.group() == "fuel"):
-        add(energy, ToolCall("get_energy_level"))
+    # Energy words that only restate a range question ("before I need to refuel") add nothing.
+    energy_hits = [m for m in ENERGY.finditer(q) if not (rng and ENERGY_IN_RANGE.match(m.group()))]
+    if energy_hits:
+        add(energy_hits[0], ToolCall("get_energy_level"))
     svc = SERVICE.search(q)
     if svc:
         add(svc, ToolCall("get_service_status"))
@@ -135,14 +156,9 @@ def match(question: str) -> list[ToolCall]:
         if name.endswith("EngineOil.Level") and svc and "level" not in q:
             continue
         add(m, ToolCall("read_signal", {"name": name}))
-    warn = WARNINGS.search(q)
+    warn = WARNINGS.search(TOPIC_LAMP.sub(lambda m: " " * len(m.group()), q))
     if warn:
-        generic_lamp = re.search(r"\b(?:lights?|lamps?|warning|symbol|icon|indicator)\b", q)
-        specific = tyres or svc or energy or (rng and "fuel" in q) or topic_lamp
-        if not (specific and generic_lamp and not re.search(
-                r"check engine|engine light|abs|airbag|brake|oil pressure|\bcodes?\b|battery (?:light|warning)|"
-                r"other|any(?:thing)? else|all\b|orange|red|amber|yellow", q)):
-            add(warn, ToolCall("get_warnings"))
+        add(warn, ToolCall("get_warnings"))
     hits.sort(key=lambda h: h[0])
     return [c for _, c in hits]
 
