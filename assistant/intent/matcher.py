@@ -39,16 +39,18 @@ RANGE = _rx(r"\bhow far\b", r"\brange\b", r"distance to empty", r"\bdte\b", r"\b
             r"\bmake it\b", r"\breach\b", r"\bget (?:me )?to\b", r"\brun(?:ning)? (?:out|dry)\b", r"\buntil empty\b",
             r"\bbefore (?:i|we) (?:need to )?(?:refuel|fill up|charge)\b", r"\bhow long (?:can|will) (?:i|we) (?:drive|go)\b",
             r"\bdrive \d", r"\benough (?:fuel|gas|petrol|diesel|charge|battery) (?:to|for)\b", r"\bautonom",
-            r"\bhow many (?:km|kms|kilomet\w*|miles?)\b(?! (?:has|does|is|are|on the (?:car|clock)|until (?:my|the) (?:next )?(?:serv|oil change|inspection)))",
+            r"\bhow many (?:km|kms|kilomet\w*|miles?)\b(?! per)(?! (?:has|does|is|are|on the (?:car|clock)|until (?:my|the) (?:next )?(?:serv|oil change|inspection)))",
             r"\bhow much (?:further|farther|longer)\b", r"\bstill drive\b", r"\bstop for (?:gas|fuel|petrol|diesel|a charge)\b",
             r"\b(?:charge|battery|fuel|tank|gas) (?:\w+ )?last\b", r"\bdoable\b", r"\bget there\b", r"\bgood for another\b",
             r"\banother \d", r"\bwithout (?:refuel\w*|charging|recharging|stopping|filling up)\b", r"\bto empty\b",
-            r"\bleft in the tank\b", r"\bremaining range\b", r"\bfurther can i\b")
+            r"\bleft in the tank\b", r"\bremaining range\b", r"\bfurther can i\b", r"\bhow much driving\b",
+            r"\benough (?:juice|fuel|gas|petrol|charge) to\b", r"\bget \d+ (?:km|kilomet\w*|miles?)\b",
+            r"\b\d+ (?:km|kilomet\w*|miles?) (?:further|more)\b", r"\bout of (?:this|the tank|what'?s left)\b")
 ENERGY = _rx(r"\bfuel level\b", r"\bhow much (?:fuel|gas|petrol|diesel|charge|battery)\b", r"\btank\b",
              r"\b(?:fuel|gas|petrol|diesel) (?:left|remaining|is left)\b", r"\bbattery (?:level|charge|percentage)\b",
              r"\bstate of charge\b", r"\bsoc\b", r"\bcharge (?:level|left|status)\b", r"\bhow (?:full|charged)\b",
              r"\bhow much juice\b", r"\bneed (?:to )?(?:refuel|fill up|get (?:fuel|gas)|charge)\b",
-             r"\b(?:refuel|fill up)\b", r"\blow on (?:fuel|gas)\b", r"\bempty\b", r"\b(?:ev|hv|traction) battery\b",
+             r"\b(?:refuel|fill up)\b", r"\blow on (?:fuel|gas|petrol|diesel|charge|battery)\b", r"\bempty\b", r"\b(?:ev|hv|traction) battery\b",
              r"\bhow'?s (?:my|the) battery\b", r"\bbattery status\b", r"\bfuel\b(?! (?:economy|consumption))",
              r"\bhow charged\b", r"\bfully charged\b", r"\bcharged enough\b", r"\bwhat percentage\b",
              r"\bpercent(?:age)? (?:is|of) (?:the|my) (?:battery|tank|fuel)\b")
@@ -61,6 +63,7 @@ WARNINGS = _rx(r"\bwarning", r"\blights?\b", r"\blamps?\b", r"\btelltale", r"\bi
                r"\bcodes?\b", r"\bwrong with\b", r"\bproblems?\b", r"\bissues?\b", r"\bbeep", r"\bchime", r"\babs\b",
                r"\bairbags?\b", r"\bbrakes?\b", r"\bmalfunction", r"\bmil\b", r"\bblinking\b", r"\bflashing\b",
                r"\bdiagnos", r"\bsafe to (?:drive|continue|keep)", r"\banything wrong\b", r"\bok to drive\b",
+               r"\b(?:everything|all) (?:alright|all right|ok|okay|fine|good) with (?:the|my) car\b", r"\berrors?\b",
                r"\boil pressure\b", r"\bp[0-3][0-9a-f]{3}\b")
 SERVICE = _rx(r"\bservic", r"\bmaintenance\b", r"\binspection\b", r"\boil change\b", r"\boil life\b", r"\bgarage\b",
               r"\bdealer", r"\bworkshop\b", r"\bmot\b", r"\btune[- ]?up\b", r"\bnext check\b", r"\boverdue\b",
@@ -69,19 +72,20 @@ TYRES = _rx(r"\btyres?\b", r"\bwheels?\b", r"\bflat\b", r"\bpunctur", r"\binflat
             r"\bbar\b(?! of)", r"\btpms\b", r"\bair pressure\b", r"\bpressures?\b(?! light)")
 SIGNALS = [
     (_rx(r"\bcoolant", r"engine temp", r"temperature of the engine", r"\boverheat", r"\bengine (?:running )?hot\b",
-         r"\bhow hot\b", r"\bwarmed up\b", r"\bwarm(?:ed)? enough\b", r"\bengine (?:still )?cold\b"),
+         r"\bhow hot\b", r"\bwarmed up\b", r"\btemperature is the engine\b", r"\bwarm(?:ed)? enough\b", r"\bengine (?:still )?cold\b"),
      "Vehicle.Powertrain.CombustionEngine.EngineCoolant.Temperature"),
     (_rx(r"\b12 ?v(?:olt)?\b", r"\bbattery voltage\b", r"\bvoltage\b", r"\bvolts?\b", r"\bstarter battery\b",
          r"\bcar battery\b", r"\b12-volt\b"), "Vehicle.LowVoltageBattery.CurrentVoltage"),
     (_rx(r"\bhow fast\b", r"\bmy speed\b", r"\bcurrent speed\b", r"\bspeed am i\b", r"\bam i speeding\b",
          r"\bwhat speed\b", r"\bgoing fast\b"), "Vehicle.Speed"),
-    (_rx(r"\bodometer\b", r"(?<!gas )(?<!fuel )\bmileage\b", r"\btotal distance\b", r"\b(?:km|kilomet\w*|miles) (?:are |is )?on the (?:car|clock)\b", r"\bhow many (?:km|kilomet\w*|miles) (?:has|does|on|have)\b",
+    (_rx(r"\bodometer\b", r"(?<!gas )(?<!fuel )\bmileage\b", r"\btotal distance\b",
+         r"\b(?:km|kilomet\w*|miles) (?:are |is )?on the (?:car|clock)\b", r"\bhow many (?:km|kilomet\w*|miles) (?:has|does|on|have)\b",
          r"\bkilomet\w* on the (?:car|clock)\b", r"\bmiles on the (?:car|clock)\b"), "Vehicle.TraveledDistance"),
     (_rx(r"\boil level\b", r"\benough oil\b", r"\bneed oil\b", r"\btop up (?:the )?oil\b", r"\blow on oil\b",
          r"\bhow much oil\b"),
      "Vehicle.Powertrain.CombustionEngine.EngineOil.Level"),
     (_rx(r"\bconsumption\b", r"\bmpg\b", r"\bfuel economy\b", r"\bl/100", r"\blitres per\b", r"\bliters per\b",
-         r"\befficien", r"\bthirsty\b", r"\b(?:gas|fuel) mileage\b", r"\bhow much (?:fuel|gas) (?:am i|is it|does it) (?:using|burning|use)"),
+         r"\befficien", r"\bthirsty\b", r"\b(?:gas|fuel) mileage\b", r"\bmiles per gallon\b", r"\bhow much (?:fuel|gas) (?:am i|is it|does it) (?:using|burning|use)"),
      "Vehicle.Powertrain.FuelSystem.AverageConsumption"),
 ]
 WHEEL_RE = [
