@@ -46,7 +46,7 @@ setup() {
             "$VENV/bin/python" -m pip install -q -e ".[llm,voice,test]"
         touch "$VENV/.installed"
     fi
-    "$VENV/bin/python" -m assistant.llm.install
+    "$VENV/bin/python" -m assistant.install
 }
 
 case "${1:-}" in

@@ -89,6 +89,20 @@ class Assistant:
             from assistant.llm.dialects import dialect_for
             self.dialect = dialect_for(model, name, tone)
 
+    # -- helpers for the voice loop and alerts ----------------------------------------------
+
+    def style_phrase(self, key: str) -> str:
+        return self.base_style.phrase(key)
+
+    def greeting(self) -> str:
+        return (self.persona.greeting if self.persona and self.persona.greeting
+                else self.base_style.phrase("greeting"))
+
+    def alert_monitor(self, on_alert):
+        """A proactive-alert monitor over this car's state, in this persona's language and policy."""
+        from assistant.alerts import AlertMonitor
+        return AlertMonitor.for_persona(self.view.state, self.persona, self.base_style, on_alert)
+
     # -- stages ------------------------------------------------------------------------------
 
     def _run_tools(self, r: Route) -> list[ToolRun]:

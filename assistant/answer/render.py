@@ -86,7 +86,7 @@ class Style:
         return s.replace(".", ",") if self.decimal_comma else s
 
     def target_unit(self, unit: str | None) -> str | None:
-        return {"km": self.distance, "kPa": self.pressure, "°C": self.temperature,
+        return {"km": self.distance, "m": self.distance, "kPa": self.pressure, "°C": self.temperature,
                 "l/100km": self.consumption}.get(unit or "", unit)
 
     def convert(self, value: float, unit: str | None) -> tuple[float, str | None, int]:
@@ -120,7 +120,10 @@ class Rendering:
 
     def add(self, s: str) -> None:
         if s:
-            self.sentences.append(s if s.rstrip().endswith((".", "!", "?")) else s + ".")
+            s = s[:1].upper() + s[1:]
+            s = s if s.rstrip().endswith((".", "!", "?")) else s + "."
+            if s not in self.sentences:       # two tools can say the same thing (the low fuel lamp)
+                self.sentences.append(s)
 
 
 def _cap(s: str) -> str:

