@@ -50,8 +50,9 @@ def run(args: argparse.Namespace) -> int:
     from assistant.speech.stt import Recognizer, load_vocabulary
     from assistant.speech.tts import Espeak, FileSpeaker, SoundSpeaker
 
-    files = _wavs(args.input) if args.input else None
     recognizer = Recognizer(args.vosk_model)            # a missing model fails before the car starts
+    files = _wavs(args.input) if args.input else None
+    mic = None if files else Microphone(args.device)    # so does a missing microphone
     vocabulary = load_vocabulary(args.vocabulary) if args.vocabulary else None
     vehicle = open_vehicle(args)
     try:
@@ -81,7 +82,6 @@ def run(args: argparse.Namespace) -> int:
                 print(f"  answer: {turn.answer}", flush=True)
             return 0
         # Microphone: wake word (vocabulary) or push-to-talk.
-        mic = Microphone(args.device)
         session.require_wake_word = bool(vocabulary and vocabulary.wake_words) and not args.push_to_talk
         stop = threading.Event()
         if monitor:
