@@ -7,9 +7,9 @@ import logging
 import sys
 
 from assistant import __version__
-from assistant.commands import ask, chat, demo, dialogue, monitor, persona, replay, simulate, voice
+from assistant.commands import ask, chat, demo, dialogue, monitor, persona, replay, serve, simulate, voice
 
-COMMANDS = [ask, chat, demo, voice, dialogue, persona, simulate, replay, monitor]
+COMMANDS = [ask, chat, demo, voice, dialogue, persona, simulate, replay, monitor, serve]
 
 # Errors a user can fix: print one clear line, no traceback.
 EXPECTED_ERRORS: tuple[type[BaseException], ...] = ()
