@@ -57,6 +57,9 @@ def run(args: argparse.Namespace) -> int:
     vehicle = open_vehicle(args)
     try:
         assistant = build_assistant(args, vehicle)
+        persona = assistant.persona
+        if vocabulary and persona and persona.wake_word and persona.wake_word not in vocabulary.wake_words:
+            vocabulary.wake_words.insert(0, persona.wake_word)      # the persona's wake word wakes it too
         tts = Espeak.for_persona(assistant.persona)
         if args.output:
             speaker = FileSpeaker(tts, Path(args.output))
