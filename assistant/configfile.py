@@ -53,6 +53,19 @@ def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
     return line
 
 
+def resolve_named(name_or_path: str | Path, folder: Path, kind: str) -> Path:
+    """A shipped file by name (``folder/NAME.yaml``) or a path; unknown names list the known ones."""
+    p = Path(name_or_path)
+    if p.suffix in (".yaml", ".yml") or p.exists():
+        return p
+    candidate = folder / f"{name_or_path}.yaml"
+    if candidate.exists():
+        return candidate
+    known = sorted(f.stem for f in folder.glob("*.yaml"))
+    raise ConfigError(name_or_path, [f"unknown {kind} {str(name_or_path)!r} "
+                                     f"(shipped: {', '.join(known)}; or give a .yaml path)"])
+
+
 def read_yaml(path: str | Path) -> tuple[Any, yaml.Node | None]:
     """Parse a YAML file; return (data, node tree for line look-ups). Raises ConfigError."""
     p = Path(path)

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from assistant import paths
 from assistant.answer.render import Style, available_languages, locale_texts
-from assistant.configfile import ConfigError, locate, read_yaml, validate
+from assistant.configfile import ConfigError, locate, read_yaml, resolve_named, validate
 
 PERSONAS_DIR = paths.PROJECT_ROOT / "personas"
 
@@ -167,14 +167,7 @@ def resolve_persona_path(name_or_path: str | Path, relative_to: Path | None = No
     p = Path(name_or_path)
     if relative_to is not None and not p.is_absolute() and (relative_to / p).exists():
         return relative_to / p
-    if p.suffix in (".yaml", ".yml") or p.exists():
-        return p
-    candidate = PERSONAS_DIR / f"{name_or_path}.yaml"
-    if candidate.exists():
-        return candidate
-    known = sorted(f.stem for f in PERSONAS_DIR.glob("*.yaml"))
-    raise ConfigError(name_or_path, [f"unknown persona {str(name_or_path)!r} (shipped: {', '.join(known)}; "
-                                     "or give a .yaml path)"])
+    return resolve_named(p, PERSONAS_DIR, "persona")
 
 
 def _deep_merge(base: dict, override: dict) -> dict:

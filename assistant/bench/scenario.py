@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from assistant import paths
-from assistant.configfile import ConfigError, load_model, validate
+from assistant.configfile import ConfigError, load_model, resolve_named, validate
 from assistant.state import dtc
 from assistant.state.signals import CATALOG, Kind
 
@@ -112,15 +112,7 @@ class Scenario(BaseModel):
 
 
 def resolve_scenario_path(name_or_path: str | Path) -> Path:
-    p = Path(name_or_path)
-    if p.suffix in (".yaml", ".yml") or p.exists():
-        return p
-    candidate = paths.SCENARIOS_DIR / f"{name_or_path}.yaml"
-    if candidate.exists():
-        return candidate
-    known = sorted(f.stem for f in paths.SCENARIOS_DIR.glob("*.yaml"))
-    raise ConfigError(name_or_path, [f"unknown scenario {str(name_or_path)!r} "
-                                     f"(shipped: {', '.join(known)}; or give a .yaml path)"])
+    return resolve_named(name_or_path, paths.SCENARIOS_DIR, "scenario")
 
 
 def check_against_profile(scenario: Scenario, profile, path: str | Path) -> None:

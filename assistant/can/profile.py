@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from assistant import paths
 from assistant.can.dbc import load_dbc
-from assistant.configfile import ConfigError, locate, read_yaml, validate
+from assistant.configfile import ConfigError, locate, read_yaml, resolve_named, validate
 from assistant.state import dtc, units
 from assistant.state.signals import CATALOG, Kind, SignalSpec
 
@@ -358,15 +358,7 @@ def _compile_signal(canonical: str, entry: SignalMapFile, db: cantools.database.
 
 
 def resolve_profile_path(name_or_path: str | Path) -> Path:
-    p = Path(name_or_path)
-    if p.suffix in (".yaml", ".yml") or p.exists():
-        return p
-    candidate = paths.VEHICLES_DIR / f"{name_or_path}.yaml"
-    if candidate.exists():
-        return candidate
-    known = sorted(f.stem for f in paths.VEHICLES_DIR.glob("*.yaml"))
-    raise ConfigError(name_or_path, [f"unknown vehicle profile {str(name_or_path)!r} "
-                                     f"(known: {', '.join(known)}; or give a .yaml path)"])
+    return resolve_named(name_or_path, paths.VEHICLES_DIR, "vehicle profile")
 
 
 _CACHE: dict[Path, VehicleProfile] = {}
