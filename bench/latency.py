@@ -46,14 +46,12 @@ import gc
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # runnable as a plain script from anywhere
@@ -96,16 +94,6 @@ def pct(values: list[float], p: float) -> float | None:
 def stats(values: list[float]) -> dict:
     return {"n": len(values), "p50": pct(values, 50), "p95": pct(values, 95),
             "min": min(values) if values else None, "max": max(values) if values else None}
-
-
-def vm_status_kb(field: str) -> int | None:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return None
 
 
 def system_prompt(with_tools_json: bool) -> str:
@@ -265,13 +253,6 @@ out["model_text"] = a.model_text
 out["fallback"] = a.fallback
 out["timings_ms"] = a.timings_ms
 vehicle.stop()
-def st(f):
-    for line in open("/proc/self/status"):
-        if line.startswith(f + ":"):
-            return int(line.split()[1])
-out["ru_maxrss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-out["vmrss_kb"] = st("VmRSS"); out["vmhwm_kb"] = st("VmHWM")
-print("RESULT " + json.dumps(out), flush=True)
 """
 
 NAIVE_RSS_CHILD = r"""
@@ -280,6 +261,10 @@ T0 = float(sys.argv[1])
 import llama_cpp
 llm = llama_cpp.Llama(model_path=sys.argv[2], n_ctx=2048, n_threads=os.cpu_count(), verbose=False)
 out = {"ready_s": time.time() - T0}
+"""
+
+# Both children end by reporting their memory and printing one RESULT line.
+CHILD_REPORT = r"""
 def st(f):
     for line in open("/proc/self/status"):
         if line.startswith(f + ":"):
@@ -292,7 +277,7 @@ print("RESULT " + json.dumps(out), flush=True)
 
 def run_child(code: str, argv: list[str], env: dict | None = None, timeout: float = 120) -> dict:
     t_spawn = time.time()
-    p = subprocess.run([sys.executable, "-c", code, repr(t_spawn), *argv], capture_output=True, text=True,
+    p = subprocess.run([sys.executable, "-c", code + CHILD_REPORT, repr(t_spawn), *argv], capture_output=True, text=True,
                        env=env, timeout=timeout, cwd=str(ROOT))
     wall = time.time() - t_spawn
     line = next((ln for ln in p.stdout.splitlines() if ln.startswith("RESULT ")), None)

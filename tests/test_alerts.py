@@ -3,7 +3,6 @@ reminders; non-critical ones once per drive when the persona allows."""
 
 import time
 
-import pytest
 
 from assistant.alerts import AlertMonitor
 from assistant.answer.render import Style

@@ -11,7 +11,6 @@ from assistant.can.bus import BusConfig
 from assistant.can.profile import load_profile
 from assistant.can.reader import BusReader, FrameDecoder
 from assistant.commands.replay import replay
-from assistant.errors import UserError
 from assistant.state.store import VehicleState
 
 from .conftest import RAV4_LOG, SAVVY_LOG, run_cli

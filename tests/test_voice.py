@@ -2,7 +2,6 @@
 synthesiser (espeak-ng): Korean speech synthesised -> vosk -> command vocabulary -> answer ->
 spoken answer written as WAV. No sound card here, so audio goes through files."""
 
-import io
 import random
 import shutil
 import subprocess
@@ -11,7 +10,7 @@ import wave
 import pytest
 
 from assistant.errors import UserError
-from assistant.speech.audio import Audio, EnergyVAD, read_wav
+from assistant.speech.audio import EnergyVAD, read_wav
 from assistant.speech.stt import Recognizer, load_vocabulary
 from assistant.speech.tts import BargeIn, Espeak, FileSpeaker, SoundSpeaker, sentences
 

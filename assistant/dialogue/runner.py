@@ -4,7 +4,6 @@ and check every turn's expectations; summaries, Pass^k and JUnit XML."""
 from __future__ import annotations
 
 import re
-import statistics
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field

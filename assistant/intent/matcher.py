@@ -146,7 +146,6 @@ def match(question: str) -> list[ToolCall]:
     if rng and not (tyres and re.search(r"\bpressure range\b", q)):
         dest = destination_km(q)
         add(rng, ToolCall("get_range", {"destination_km": dest} if dest is not None else {}))
-    energy = ENERGY.search(q)
     # Energy words that only restate a range question ("before I need to refuel") add nothing.
     energy_hits = [m for m in ENERGY.finditer(q) if not (rng and ENERGY_IN_RANGE.match(m.group()))]
     if energy_hits:
