@@ -62,3 +62,21 @@ def test_unknown_tool_format_is_a_clear_error(tmp_path):
     model = LocalModel(ModelConfig(tool_format="xml-magic", prefix_cache_dir=str(tmp_path)))
     with pytest.raises(ModelError, match="tool_format 'xml-magic'"):
         Assistant(VehicleState({}), model)
+
+
+def test_routed_dialect_never_guesses_a_signal_or_refuses(default_model):
+    """The 135M model as router: a tool it picks is used, but it never answers with a signal it
+    guessed (read_signal needs a name it cannot pick) and its "none" is not taken as "off topic"."""
+    from assistant.llm.dialects import RoutedDialect
+    d = RoutedDialect(default_model)
+    questions = ["what is the engine doing", "show me the speed", "is the oil fine", "status of the car",
+                 "tell me the voltage", "check the gas gauge for me", "anything to worry about"]
+    picks = {q: d.route(q) for q in questions}
+    for q, calls in picks.items():
+        assert calls is None or (len(calls) == 1 and calls[0].name in
+                                 {"get_range", "get_energy_level", "get_warnings", "get_service_status",
+                                  "get_tyre_pressures"} and calls[0].arguments == {}), (q, calls)
+    with LiveVehicle.from_scenario("normal_drive") as v:
+        a = Assistant(v.state, default_model)
+        ans = a.ask("status of the car")
+        assert ans.route in ("model", "unclear") and ans.grounded

@@ -45,7 +45,8 @@ RANGE = _rx(r"\bhow far\b", r"\brange\b", r"distance to empty", r"\bdte\b", r"\b
             r"\banother \d", r"\bwithout (?:refuel\w*|charging|recharging|stopping|filling up)\b", r"\bto empty\b",
             r"\bleft in the tank\b", r"\bremaining range\b", r"\bfurther can i\b", r"\bhow much driving\b",
             r"\benough (?:juice|fuel|gas|petrol|charge) to\b", r"\bget \d+ (?:km|kilomet\w*|miles?)\b",
-            r"\b\d+ (?:km|kilomet\w*|miles?) (?:further|more)\b", r"\bout of (?:this|the tank|what'?s left)\b")
+            r"\b\d+ (?:km|kilomet\w*|miles?) (?:further|more)\b", r"\bout of (?:this|the tank|what'?s left)\b",
+            r"\b(?:make it|get (?:me |us )?)(?:back )?home (?:on|with)\b", r"\bon what'?s left\b")
 ENERGY = _rx(r"\bfuel level\b", r"\bhow much (?:fuel|gas|petrol|diesel|charge|battery)\b", r"\btank\b",
              r"\b(?:fuel|gas|petrol|diesel) (?:left|remaining|is left)\b", r"\bbattery (?:level|charge|percentage)\b",
              r"\bstate of charge\b", r"\bsoc\b", r"\bcharge (?:level|left|status)\b", r"\bhow (?:full|charged)\b",
@@ -53,7 +54,8 @@ ENERGY = _rx(r"\bfuel level\b", r"\bhow much (?:fuel|gas|petrol|diesel|charge|ba
              r"\b(?:refuel|fill up)\b", r"\blow on (?:fuel|gas|petrol|diesel|charge|battery)\b", r"\bempty\b", r"\b(?:ev|hv|traction) battery\b",
              r"\bhow'?s (?:my|the) battery\b", r"\bbattery status\b", r"\bfuel\b(?! (?:economy|consumption))",
              r"\bhow charged\b", r"\bfully charged\b", r"\bcharged enough\b", r"\bwhat percentage\b",
-             r"\bpercent(?:age)? (?:is|of) (?:the|my) (?:battery|tank|fuel)\b")
+             r"\bpercent(?:age)? (?:is|of) (?:the|my) (?:battery|tank|fuel)\b", r"\bgauge\b", r"\bcharged up\b",
+             r"\b(?:is|are) (?:the car|my car|it|we) (?:fully )?charged\b")
 # Energy words that only restate a range question ("before I need to refuel", "on this tank").
 ENERGY_IN_RANGE = re.compile(r"^(?:tank|refuel|fill up|empty|fuel|gas|petrol|diesel|charge|"
                              r"need (?:to )?(?:refuel|fill up|get (?:fuel|gas)|charge))$")
@@ -83,7 +85,8 @@ SIGNALS = [
          r"\bhow many (?:km|kilomet\w*|miles) (?:have|has) (?:i|we|it|the car) (?:done|driven|covered|travell?ed)\b",
          r"\bkilomet\w* on the (?:car|clock)\b", r"\bmiles on the (?:car|clock)\b"), "Vehicle.TraveledDistance"),
     (_rx(r"\boil level\b", r"\benough oil\b", r"\bneed oil\b", r"\btop up (?:the )?oil\b", r"\blow on oil\b",
-         r"\bhow much oil\b"),
+         r"\bhow much oil\b",
+         r"\boil\b.*\btopped up\b", r"\btopped up\b.*\boil\b"),
      "Vehicle.Powertrain.CombustionEngine.EngineOil.Level"),
     (_rx(r"\bconsumption\b", r"\bmpg\b", r"\bfuel economy\b", r"\bl/100", r"\blitres per\b", r"\bliters per\b",
          r"\befficien", r"\bthirsty\b", r"\b(?:gas|fuel) mileage\b", r"\bmiles per gallon\b", r"\bhow much (?:fuel|gas) (?:am i|is it|does it) (?:using|burning|use)"),
@@ -103,10 +106,12 @@ WHEEL_RE = [
 # lamp, answered by the topic's tool; other lamp words still ask for the warnings.
 TOPIC_LAMP = re.compile(r"\b(?:tyres?|pressure|fuel|gas|service|oil change|range|maintenance)\s+(?:\w+\s+)?"
                         r"(?:warning lights?|lights?|lamps?|warnings?|indicators?|symbols?|icons?)\b")
-NOT_A_CAR_QUESTION = re.compile(r"\bspeed of (?:light|sound)\b|\btraffic lights?\b|\bnorthern lights\b")
+# Prices and shopping are not the car's state, even when they name a part ("what do new tyres cost").
+NOT_A_CAR_QUESTION = re.compile(r"\bspeed of (?:light|sound)\b|\btraffic lights?\b|\bnorthern lights\b|"
+                                r"\bcosts?\b|\bprices?\b|\bpriced\b|\bhow much (?:is|are) (?:a )?new\b|\bbuy\b")
 OFF_TOPIC = _rx(r"\bjoke\b", r"\bweather\b", r"\bnews\b", r"\bmusic\b", r"\bsong\b", r"\bplay\b", r"\bcall\b",
                 r"\bmessage\b", r"\brecipe\b", r"\bstock", r"\bfootball\b", r"\bpresident\b", r"\bcapital of\b",
-                r"\bwho (?:are|made) you\b", r"\bmeaning of life\b", r"\bpoem\b", r"\btranslate\b")
+                r"\bwho (?:are|made) you\b", r"\bwhat time\b", r"\btime is it\b", r"\bmeaning of life\b", r"\bpoem\b", r"\btranslate\b")
 UNIT_FOLLOWUP = {"mi": re.compile(r"\bmiles?\b|\bimperial\b"), "km": re.compile(r"\bkilomet|\bkm\b|\bmetric\b"),
                  "psi": re.compile(r"\bpsi\b"), "bar": re.compile(r"\bbar\b"),
                  "°F": re.compile(r"\bfahrenheit\b"), "°C": re.compile(r"\bcelsius\b")}
@@ -168,7 +173,8 @@ def match(question: str) -> list[ToolCall]:
 
 
 def is_off_topic(question: str) -> bool:
-    return bool(OFF_TOPIC.search(normalise(question)))
+    q = normalise(question)
+    return bool(OFF_TOPIC.search(q) or NOT_A_CAR_QUESTION.search(q))
 
 
 def unit_change(question: str) -> str | None:

@@ -56,11 +56,9 @@ def route(question: str, context: Context, model_router=None) -> Route:
     if matcher.is_off_topic(question):
         return Route([], "off_topic")
     if model_router is not None:
-        calls = model_router(question)          # list of calls, [] for "not about the car", None: no idea
+        calls = model_router(question)          # tool calls, or None: no idea
         if calls:
             return Route(calls, "model", unit)
-        if calls == []:
-            return Route([], "off_topic")
     return Route([], "unclear")
 
 

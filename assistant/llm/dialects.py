@@ -37,14 +37,16 @@ class RoutedDialect:
         self._grammar = model.grammar(tool_grammar())
 
     def route(self, question: str) -> list[ToolCall] | None:
-        """One tool picked by the model ([] for 'none'); None if it gave nothing usable."""
+        """One tool picked by the model; None if it gave nothing usable.
+
+        Measured on the blind intent set, a 135M model says "none" for most car questions the
+        matcher missed, so "none" is not taken as "off topic" (the driver hears "didn't catch
+        that", not a refusal). ``read_signal`` needs a signal name this dialect cannot pick
+        reliably: guessing one would answer with the wrong value, so it is "no idea" too.
+        """
         c = self.model.complete(prompt.route_suffix(question), max_tokens=8, grammar=self._grammar)
         name = c.text.strip()
-        if name == "none":
-            return []
-        if name == "read_signal":
-            return [ToolCall(name, {"name": "Vehicle.Powertrain.CombustionEngine.EngineCoolant.Temperature"})]
-        return [ToolCall(name)] if name in TOOLS else None
+        return [ToolCall(name)] if name in TOOLS and name != "read_signal" else None
 
     def phrase(self, question: str, runs: list, facts: str, on_token=None):
         return self.model.complete(prompt.phrase_suffix(question, [r.name for r in runs], facts), stop=STOP,
