@@ -14,13 +14,13 @@ from __future__ import annotations
 import re
 import string
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from assistant import paths
 from assistant.answer.render import Style, available_languages, locale_texts
-from assistant.configfile import ConfigError, locate, read_yaml, resolve_named, validate
+from assistant.configfile import ConfigError, locate, read_yaml, resolve_named
 
 PERSONAS_DIR = paths.PROJECT_ROOT / "personas"
 
@@ -28,6 +28,12 @@ PERSONAS_DIR = paths.PROJECT_ROOT / "personas"
 # docs/personas.md: about 12 s of speech at 150 words/min (NHTSA's 12-second total task time).
 MOVING_WORDS_LIMIT = 30
 MOVING_SENTENCES_LIMIT = 3
+# Below this, the moving cap leaves only the first sentence of every answer: the shortest first
+# sentence the deterministic rendering says is 10 words ("Your service is overdue by 1200 km and
+# 10 days.", "Il prossimo tagliando è tra 300 km o 7 giorni.") and the shortest safety-relevant
+# sentence that follows one is 6 ("The low fuel warning is on.", "The oil level is critically
+# low."), so with fewer than 16 words no such sentence can ever be said while moving.
+MOVING_WORDS_MIN = 16
 SAFE_RATE_WPM = (120, 220)
 DECIMAL_COMMA_LANGS = {"fr", "it", "de", "es", "pt", "nl", "sv", "da", "fi", "pl", "cs"}
 CORE_TOPICS = {"fuel", "range", "warning", "warnings", "tyre", "tyres", "tire", "service", "brake", "oil"}
@@ -112,19 +118,18 @@ class Persona(BaseModel):
             raise ValueError(f"no answer texts for language {lang!r} (have: {', '.join(available_languages())})")
         return v
 
-    @model_validator(mode="after")
-    def _caps_order(self) -> "Persona":
-        if self.answer_length.moving.max_words > self.answer_length.parked.max_words:
-            raise ValueError("answer_length.moving.max_words must not exceed answer_length.parked.max_words")
-        return self
-
     @property
     def language(self) -> str:
         return self.locale[:2]
 
     def problems(self) -> list[tuple[tuple, str]]:
-        """Wording overrides: known phrase keys, same placeholders, never safety text."""
+        """Checks over several fields, each at the field to fix: the moving cap within the parked
+        one; wording overrides with known phrase keys, the same placeholders, never safety text."""
         found = []
+        if self.answer_length.moving.max_words > self.answer_length.parked.max_words:
+            found.append((("answer_length", "moving", "max_words"),
+                          f"{self.answer_length.moving.max_words} must not exceed answer_length.parked.max_words "
+                          f"({self.answer_length.parked.max_words})"))
         en = locale_texts("en")["phrases"]
         for key, text in self.wording.items():
             if key in SAFETY_KEYS or key in locale_texts("en")["telltales"] or "safety" in key:
@@ -177,72 +182,142 @@ def _deep_merge(base: dict, override: dict) -> dict:
     return out
 
 
-def _raw(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict, Any]:
-    """The persona's data with its ``extends:`` chain merged in (child wins)."""
-    path = path.resolve()
-    if path in seen:
-        chain = " -> ".join(str(p) for p in seen + (path,))
+class Layer(NamedTuple):
+    """One file of an ``extends:`` chain: where it is, what it says, its YAML nodes (for lines)."""
+    path: Path
+    data: dict
+    node: Any
+
+
+def _chain(path: Path, seen: tuple[Path, ...] = ()) -> list[Layer]:
+    """The persona file and its ``extends:`` bases, child first."""
+    real = path.resolve()
+    if real in seen:
+        chain = " -> ".join(str(p) for p in seen + (real,))
         raise ConfigError(path, [f"{path}: extends: circular chain {chain}"])
     data, node = read_yaml(path)
+    if data is None:
+        raise ConfigError(path, [f"{path}: file is empty"])
     if not isinstance(data, dict):
         raise ConfigError(path, [f"{path}: a persona must be a mapping of fields"])
     for key in data:
         if key in SAFETY_KEYS:
             raise ConfigError(path, [f"{locate(path, node, (key,))}: {key}: {_SAFETY_REFUSAL}"])
+    layers = [Layer(path, data, node)]
     base_ref = data.get("extends")
     if base_ref:
         try:
-            base_path = resolve_persona_path(base_ref, relative_to=path.parent)
+            base_path = resolve_persona_path(base_ref, relative_to=real.parent)
         except ConfigError:
-            raise ConfigError(path, [f"{locate(path, node, ('extends',))}: extends: base persona "
+            raise ConfigError(path, [f"{origin(chain, ('extends',))}: extends: base persona "
                                      f"{base_ref!r} not found"]) from None
-        base, _ = _raw(base_path, seen + (path,))
-        data = _deep_merge(base, data)
-    return data, node
+        layers += _chain(base_path, seen + (real,))
+    return layers
+
+
+def _merged(chain: list[Layer]) -> dict:
+    data: dict = {}
+    for layer in reversed(chain):                 # base first, each child over it
+        data = _deep_merge(data, layer.data)
+    return data
+
+
+def _reach(data: Any, loc: tuple) -> tuple[int, bool]:
+    """How many leading keys of ``loc`` this file's data has; and whether it decides the merged
+    value there: it has the whole path, or a list or scalar on the way (merging replaces those)."""
+    for depth, key in enumerate(loc):
+        if isinstance(data, dict):
+            hit = next((k for k in data if str(k) == str(key)), _MISSING)
+            if hit is _MISSING:
+                return depth, False
+            data = data[hit]
+        else:
+            return depth, True
+    return len(loc), True
+
+
+_MISSING = object()
+
+
+def origin(chain: list[Layer], loc: tuple) -> str:
+    """``file:line`` where the value at ``loc`` is written: the first file of the chain (child
+    first) that decides it; for a value nobody wrote (a missing field), the file that comes closest."""
+    best, best_depth = chain[0], -1
+    for layer in chain:
+        depth, decides = _reach(layer.data, loc)
+        if decides:
+            return locate(layer.path, layer.node, loc)
+        if depth > best_depth:
+            best, best_depth = layer, depth
+    return locate(best.path, best.node, loc)
+
+
+def _validate(chain: list[Layer]) -> Persona:
+    """The merged persona; each problem is reported where its value is written."""
+    try:
+        persona = Persona.model_validate(_merged(chain))
+    except ValidationError as err:
+        problems = []
+        for e in err.errors(include_url=False):
+            loc = tuple(x for x in e["loc"] if not (isinstance(x, str) and x.startswith("function-")))
+            msg = "unknown field" if e["type"] == "extra_forbidden" else e["msg"].removeprefix("Value error, ")
+            problems.append(f"{origin(chain, loc)}: {'.'.join(map(str, loc)) or '(top level)'}: {msg}")
+        raise ConfigError(chain[0].path, problems) from None
+    found = [f"{origin(chain, loc)}: {'.'.join(map(str, loc))}: {msg}" for loc, msg in persona.problems()]
+    if found:
+        raise ConfigError(chain[0].path, found)
+    return persona
 
 
 def load_persona(name_or_path: str | Path) -> Persona:
-    path = resolve_persona_path(name_or_path)
-    data, node = _raw(path)
-    return validate(Persona, data, path, node)
+    return _validate(_chain(resolve_persona_path(name_or_path)))
 
 
-def warnings_for(p: Persona, path: Path, node) -> list[str]:
-    """Risky but legal choices, with file:line."""
+def warnings_for(p: Persona, chain: list[Layer]) -> list[str]:
+    """Risky but legal choices, with the file:line where each is written."""
     out = []
     moving = p.answer_length.moving
+    if moving.max_words < MOVING_WORDS_MIN:
+        out.append(f"{origin(chain, ('answer_length', 'moving', 'max_words'))}: answer_length.moving.max_words: "
+                   f"{moving.max_words} words while driving leaves only the first sentence of an answer: a "
+                   f"warning that follows it (e.g. 'The low fuel warning is on.' after the range) is never "
+                   f"said; use at least {MOVING_WORDS_MIN} (see docs/personas.md)")
+    if moving.max_sentences == 1:
+        out.append(f"{origin(chain, ('answer_length', 'moving', 'max_sentences'))}: "
+                   "answer_length.moving.max_sentences: 1 sentence while driving drops every sentence after the "
+                   "first, warnings included (e.g. 'The low fuel warning is on.' after the range); use at "
+                   "least 2 (see docs/personas.md)")
     if moving.max_words > MOVING_WORDS_LIMIT:
-        out.append(f"{locate(path, node, ('answer_length', 'moving', 'max_words'))}: answer_length.moving.max_words: "
+        out.append(f"{origin(chain, ('answer_length', 'moving', 'max_words'))}: answer_length.moving.max_words: "
                    f"{moving.max_words} words while driving exceeds the distraction limit of {MOVING_WORDS_LIMIT}")
     if moving.max_sentences > MOVING_SENTENCES_LIMIT:
-        out.append(f"{locate(path, node, ('answer_length', 'moving', 'max_sentences'))}: "
+        out.append(f"{origin(chain, ('answer_length', 'moving', 'max_sentences'))}: "
                    f"answer_length.moving.max_sentences: {moving.max_sentences} sentences while driving exceeds "
                    f"the limit of {MOVING_SENTENCES_LIMIT}")
     lo, hi = SAFE_RATE_WPM
     if not lo <= p.voice.rate_wpm <= hi:
-        out.append(f"{locate(path, node, ('voice', 'rate_wpm'))}: voice.rate_wpm: {p.voice.rate_wpm} words/min is "
+        out.append(f"{origin(chain, ('voice', 'rate_wpm'))}: voice.rate_wpm: {p.voice.rate_wpm} words/min is "
                    f"outside {lo}-{hi}, hard to follow while driving")
     core = sorted(CORE_TOPICS & {t.lower() for t in p.decline_topics})
     if core:
-        out.append(f"{locate(path, node, ('decline_topics',))}: decline_topics: declining {', '.join(core)} hides "
+        out.append(f"{origin(chain, ('decline_topics',))}: decline_topics: declining {', '.join(core)} hides "
                    "what the assistant is for")
     if p.wake_word and len(p.wake_word.replace(" ", "")) < 6:
-        out.append(f"{locate(path, node, ('wake_word',))}: wake_word: {p.wake_word!r} is short; short wake words "
+        out.append(f"{origin(chain, ('wake_word',))}: wake_word: {p.wake_word!r} is short; short wake words "
                    "trigger by mistake")
     if re.search(r"\d", p.tone):
-        out.append(f"{locate(path, node, ('tone',))}: tone: numbers in the tone guidance can leak into answers")
+        out.append(f"{origin(chain, ('tone',))}: tone: numbers in the tone guidance can leak into answers")
     if not p.voice.voice.startswith(p.language):
-        out.append(f"{locate(path, node, ('voice', 'voice'))}: voice.voice: {p.voice.voice!r} does not speak the "
+        out.append(f"{origin(chain, ('voice', 'voice'))}: voice.voice: {p.voice.voice!r} does not speak the "
                    f"answer language {p.language!r}")
     return out
 
 
 def check_file(path: str | Path) -> tuple[list[str], list[str]]:
     """(errors, warnings) for ``assistant persona check``."""
-    path = Path(path)
     try:
-        data, node = _raw(path)
-        persona = validate(Persona, data, path, node)
+        chain = _chain(Path(path))
+        persona = _validate(chain)
     except ConfigError as e:
         return e.problems, []
-    return [], warnings_for(persona, path, node)
+    return [], warnings_for(persona, chain)
