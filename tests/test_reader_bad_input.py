@@ -3,11 +3,12 @@ recovers from a vanished interface and never transmits."""
 
 import logging
 import time
+from pathlib import Path
 
 import can
 import pytest
 
-from assistant.bench.scenario import load_scenario
+from assistant.bench.scenario import Scenario, load_scenario
 from assistant.bench.simulator import Simulator
 from assistant.can.bus import BusConfig
 from assistant.can.profile import load_profile
@@ -161,3 +162,93 @@ def test_reader_never_transmits(channel):
         time.sleep(0.5)
     assert sniffer.recv(timeout=0.2) is None
     sniffer.shutdown()
+
+
+# ----------------------------------------------------------------------------- DTC list cycles
+DTC = "Vehicle.Diagnostics.DTCList"
+OLD, NEW = ["P0301", "P0420"], ["P0171", "P0300"]
+
+
+def dtc_frames(p, codes):
+    return [frame(fid, data, ext=ext) for fid, ext, data in p.encode({DTC: codes})["DTC_Report"]]
+
+
+def feed_and_watch(decoder, frames):
+    """Feed frames; return every DTC list the state showed as fresh, one per frame."""
+    seen = []
+    for f in frames:
+        decoder.on_message_received(f)
+        r = decoder.state.get(DTC)
+        if r.status == "ok":
+            seen.append(r.value)
+    return seen
+
+
+def test_a_changed_dtc_list_with_the_same_count_never_mixes_old_and_new_codes(decoder):
+    p = decoder.profile
+    old, new = dtc_frames(p, OLD), dtc_frames(p, NEW)
+    assert feed_and_watch(decoder, old)[-1] == OLD
+    seen = feed_and_watch(decoder, new + new)      # two cycles of the new list
+    assert seen and all(v in (OLD, NEW) for v in seen), seen   # never ['P0171', 'P0420']
+    assert decoder.state.get(DTC).value == NEW
+
+
+def test_a_dtc_list_switched_mid_cycle_is_not_published_as_one_list(decoder):
+    """python-can's periodic tasks (virtual and socketcan BCM) keep their frame index when
+    the simulator calls modify_data, so one cycle on the bus can start with the old list and
+    end with the new one."""
+    p = decoder.profile
+    old, new = dtc_frames(p, OLD), dtc_frames(p, NEW)
+    feed_and_watch(decoder, old)
+    seen = feed_and_watch(decoder, [old[0], new[1]] + new + new)
+    assert all(v in (OLD, NEW) for v in seen), seen            # never ['P0301', 'P0300']
+    assert decoder.state.get(DTC).value == NEW
+    # A count change mid-cycle restarts the collection too; a changed list needs two cycles.
+    three = dtc_frames(p, ["U0100", "C0035", "B1234"])
+    seen = feed_and_watch(decoder, [new[0], three[1], three[2]] + three)
+    assert decoder.state.get(DTC).value == NEW
+    seen += feed_and_watch(decoder, three)
+    assert all(v in (NEW, ["U0100", "C0035", "B1234"]) for v in seen), seen
+    assert decoder.state.get(DTC).value == ["U0100", "C0035", "B1234"]
+
+
+def test_dtc_slots_out_of_sequence_are_not_combined(decoder):
+    p = decoder.profile
+    three = dtc_frames(p, ["U0100", "C0035", "B1234"])
+    feed_and_watch(decoder, [three[1], three[2]])             # joined mid-cycle: nothing yet
+    assert decoder.state.get(DTC).status == "missing"
+    feed_and_watch(decoder, [three[0], three[2], three[1]])   # slot 1 lost, then late
+    assert decoder.state.get(DTC).status == "missing"
+    assert feed_and_watch(decoder, three)[-1] == ["U0100", "C0035", "B1234"]
+
+
+def test_dtc_list_over_a_virtual_bus_with_the_simulator_switching_lists(channel, tmp_path):
+    """The real simulator (send_periodic + modify_data) on a 20 ms DTC cycle, switched between
+    two lists of the same length 12 times at odd moments: the state shows only real lists."""
+    import random
+    demo = (Path(__file__).resolve().parents[1] / "vehicles" / "demo.yaml").read_text()
+    dbc = Path(__file__).resolve().parents[1] / "dbc" / "demo.dbc"
+    fast = tmp_path / "fastdtc.yaml"
+    fast.write_text(demo.replace("dbc: ../dbc/demo.dbc", f"dbc: {dbc}\nmessages: {{DTC_Report: {{cycle_time_ms: 20}}}}"))
+    p = load_profile(fast)
+    st = VehicleState.for_profile(p, history_interval=0.0, history_len=100_000)   # keep every update
+    lists = [["P0301", "P0420", "C0035"], ["P0171", "P0300", "U0100"]]
+    rnd = random.Random(3)
+    with BusReader(BusConfig(interface="virtual", channel=channel), p, st) as reader:
+        assert reader.connected.wait(2)
+        tx = can.Bus(interface="virtual", channel=channel)
+        try:
+            with Simulator(tx, p, Scenario(name="dtc", vehicle="demo", signals={DTC: lists[0]})) as sim:
+                for i in range(1, 13):
+                    time.sleep(0.3 + rnd.random() * 0.05)
+                    sim.set({DTC: lists[i % 2]})
+                deadline = time.monotonic() + 2
+                while st.get(DTC).value != lists[0] and time.monotonic() < deadline:
+                    time.sleep(0.01)
+        finally:
+            tx.shutdown()
+    values = [v for _, v in st.history(DTC)]
+    assert values and all(v in lists for v in values), [v for v in values if v not in lists]
+    assert st.get(DTC).value == lists[0]
+    changes = sum(1 for a, b in zip(values, values[1:]) if a != b)
+    assert changes >= 6, values          # the switches did get through

@@ -51,6 +51,19 @@ class RateLimitedLog:
             self._suppressed[kind] += 1
 
 
+class _DtcCycle:
+    """Collection state of one multiplexed DTC message (see :meth:`FrameDecoder._dtc_frame`)."""
+
+    __slots__ = ("count", "codes", "last_cycle", "published", "current")
+
+    def __init__(self) -> None:
+        self.count = -1                          # count of the cycle being collected; -1: none
+        self.codes: list[str] = []               # its slots 0 .. len-1, in order
+        self.last_cycle: list[str] | None = None  # the last complete cycle seen
+        self.published: list[str] | None = None   # the list in the state
+        self.current = False                     # every frame since publishing agreed with it
+
+
 class FrameDecoder(can.Listener):
     """Decode the frames of one vehicle profile into a VehicleState."""
 
@@ -62,7 +75,8 @@ class FrameDecoder(can.Listener):
         self.state = state
         for c in self.COUNTERS:
             setattr(self, "n_" + c, 0)
-        self._dtc_slots: dict[int, dict[str, str]] = {}
+        self._dtc: dict[int, _DtcCycle] = {fid: _DtcCycle() for fid, c in profile.codecs.items()
+                                           if c.dtc is not None}
         self._warn = RateLimitedLog(log, log_interval)
         self._sources = {m.canonical: f"{m.message.name}.{m.signal}" for m in profile.mappings.values()}
         # Per frame id, everything the hot path needs, resolved once (no attribute look-ups per frame).
@@ -115,25 +129,76 @@ class FrameDecoder(can.Listener):
             self._dtc_frame(codec, decoded, t)
 
     def _dtc_frame(self, codec: MessageCodec, decoded: dict, t: float) -> None:
-        """Collect one slot of a multiplexed DTC message; publish the list once complete."""
+        """One frame of a multiplexed DTC message: ``count`` codes, one slot per frame.
+
+        A list is only ever built from one cycle: slots 0, 1, ..., count-1 received in that
+        order with the same count. Slot 0 starts a new cycle; a count change or a slot out of
+        sequence drops the cycle being collected. Even so, one cycle can straddle two lists of
+        the same length: python-can's periodic tasks keep their frame index when the
+        simulator (or any sender) changes the data, so a cycle may begin with the old list and
+        end with the new one. Hence:
+
+        * an empty list or a single code (one self-contained frame) is published at once;
+        * the first complete cycle after start (or after "not available") is published;
+        * a complete cycle that differs from the published list is published only when the
+          cycle before it was the same list (two cycles agree); until then the state keeps
+          the published list, no longer refreshed, so it ages and turns stale if the new one
+          takes too long.
+
+        Between cycles each frame that agrees with the published list (same count, same code
+        in its slot) refreshes it; after the first one that does not, it is no longer
+        refreshed until a complete cycle is published again.
+        """
         d = codec.dtc
+        c = self._dtc[codec.message.frame_id]
+        source = self._sources[d.canonical]
         count = d.decode(decoded.get(d.signal))
-        slots = self._dtc_slots.setdefault(codec.message.frame_id, {})
-        for item in d.items:
+        if count is NOT_AVAILABLE:
+            c.count, c.codes, c.last_cycle, c.published, c.current = -1, [], None, None, False
+            self.state.update(d.canonical, count, t, source)
+            return
+        if count == 0:                           # self-contained: "no codes stored"
+            c.count, c.codes = -1, []
+            self._dtc_publish(c, [], d.canonical, t, source)
+            return
+        slot = code = None
+        for k, item in enumerate(d.items):
             raw = decoded.get(item)
             if raw is not None:
-                slots[item] = dtc.decode(raw)
-        if count is NOT_AVAILABLE:
-            self.state.update(d.canonical, count, t, self._sources[d.canonical])
-            return
-        if count > len(d.items):
+                slot, code = k, dtc.decode(raw)
+                break
+        if count > len(d.items) or slot is None or slot >= count:
             self.n_bad_value += 1
-            self._warn("bad_value", "%s: DTC count %d exceeds %d slots; skipped", codec.message.name,
-                       count, len(d.items))
+            self._warn("bad_value", "%s: DTC count %d with slot %s (message has %d slots); skipped",
+                       codec.message.name, count, slot, len(d.items))
+            c.count, c.codes, c.current = -1, [], False
             return
-        wanted = d.items[:count]
-        if all(i in slots for i in wanted):
-            self.state.update(d.canonical, [slots[i] for i in wanted], t, self._sources[d.canonical])
+        pub = c.published
+        if c.current and (len(pub) != count or pub[slot] != code):
+            c.current = False
+        if slot == 0:
+            c.count, c.codes = count, [code]
+        elif c.count == count and slot == len(c.codes):
+            c.codes.append(code)
+        else:                                    # joined mid-cycle, lost a slot or count changed
+            c.count, c.codes = -1, []
+        if c.count == count and len(c.codes) == count:
+            cycle = c.codes
+            c.count, c.codes = -1, []
+            confirmed = pub is None or count == 1 or cycle == pub or cycle == c.last_cycle
+            c.last_cycle = cycle
+            if confirmed:
+                self._dtc_publish(c, cycle, d.canonical, t, source)
+                return
+        if c.current:
+            self.state.update(d.canonical, pub, t, source)
+
+    def _dtc_publish(self, c: _DtcCycle, codes: list[str], canonical: str, t: float, source: str) -> None:
+        if codes != c.published:
+            c.published = codes
+        c.last_cycle = codes
+        c.current = True
+        self.state.update(canonical, c.published, t, source)
 
     def on_error(self, exc: Exception) -> None:  # called by can.Notifier
         self.n_bus_errors += 1
