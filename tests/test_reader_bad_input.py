@@ -42,6 +42,45 @@ def test_unknown_ids_are_counted(decoder):
     assert decoder.state.updates == before
 
 
+def test_unknown_ids_and_error_frames_are_logged_at_a_bounded_rate(decoder, caplog):
+    with caplog.at_level(logging.WARNING, logger="assistant.can.reader"):
+        for i in range(20_000):
+            decoder.on_message_received(frame(0x100 + i % 50, bytes(8)))
+        for _ in range(300):
+            decoder.on_message_received(can.Message(is_error_frame=True, timestamp=time.time()))
+        decoder.on_message_received(frame(0x350, b"", is_remote_frame=True))
+    msgs = [r.getMessage() for r in caplog.records]
+    unknown = [m for m in msgs if "not an id of profile demo" in m]
+    errors = [m for m in msgs if "error frame" in m or "remote frame" in m]
+    assert len(unknown) == 1 and "frame 0x100 (standard id)" in unknown[0], msgs
+    assert len(errors) == 1, msgs
+    assert decoder.counts["unknown_id"] == 20_000 and decoder.counts["error_or_remote"] == 301
+
+
+def test_unknown_ids_are_logged_again_once_the_interval_has_passed(decoder, caplog):
+    decoder._warn._interval = 0.05
+    with caplog.at_level(logging.WARNING, logger="assistant.can.reader"):
+        t_end = time.monotonic() + 0.5
+        while time.monotonic() < t_end:             # a steady stream of unknown frames
+            for _ in range(100):
+                decoder.on_message_received(frame(0x7AB, bytes(8)))
+    logged = [r.getMessage() for r in caplog.records if "0x7AB" in r.getMessage()]
+    assert 3 <= len(logged) <= 11, len(logged)      # every ~0.05 s (up to 4096 frames later), not per frame
+    n = int(logged[-1].split("(")[-1].split()[0])  # "... (N unknown id frames so far)"
+    assert 0 < n <= decoder.counts["unknown_id"]
+
+
+def test_frames_longer_than_the_dbc_are_counted_logged_and_decoded(decoder, caplog):
+    (fid, ext, data), = decoder.profile.encode({FUEL: 55.0})["FuelStatus"]
+    with caplog.at_level(logging.WARNING, logger="assistant.can.reader"):
+        for _ in range(20):        # a CAN FD frame (12 bytes) for an 8-byte classic message
+            decoder.on_message_received(frame(fid, data + b"\xAA" * 4, ext=ext, is_fd=True))
+    assert decoder.counts["long_dlc"] == 20
+    assert decoder.state.get(FUEL).value == 55.0 and decoder.state.get(FUEL).fresh
+    logged = [r.getMessage() for r in caplog.records if "0x350" in r.getMessage()]
+    assert len(logged) == 1 and "12 data bytes, DBC says 8; decoded from the first 8" in logged[0]
+
+
 def test_short_dlc_is_counted_and_logged_at_a_bounded_rate(decoder, caplog):
     before = decoder.state.updates
     with caplog.at_level(logging.WARNING, logger="assistant.can.reader"):

@@ -3,9 +3,9 @@
 Two parts, one job each:
 
 * :class:`FrameDecoder` is a ``can.Listener``: give it frames (from a ``can.Notifier``, a
-  ``can.LogReader`` or a test) and it updates the state. Bad frames (unknown id, wrong DLC,
-  undecodable mux, value outside the map) are counted and logged at a bounded rate; no
-  exception escapes.
+  ``can.LogReader`` or a test) and it updates the state. Bad frames (unknown id, error or
+  remote frame, wrong DLC, undecodable mux, value outside the map) are counted and logged at
+  a bounded rate; no exception escapes.
 * :class:`BusReader` owns the bus: opens it with receive filters limited to the mapped ids,
   runs a ``can.Notifier`` with the decoder, and when the bus errors or the interface vanishes
   keeps the last state (now aging), retries with backoff and recovers when it returns.
@@ -40,15 +40,17 @@ class RateLimitedLog:
         self._last: dict[str, float] = {}
         self._suppressed: Counter = Counter()
 
-    def __call__(self, kind: str, msg: str, *args) -> None:
+    def __call__(self, kind: str, msg: str, *args) -> bool:
+        """Log now if this kind's interval has passed (True), else count it as suppressed."""
         now = time.monotonic()
         if now - self._last.get(kind, -1e18) >= self._interval:
             n = self._suppressed.pop(kind, 0)
             more = f" (+{n} more since last report)" if n else ""
             self._log.warning(msg + more, *args)
             self._last[kind] = now
-        else:
-            self._suppressed[kind] += 1
+            return True
+        self._suppressed[kind] += 1
+        return False
 
 
 class _DtcCycle:
@@ -65,10 +67,32 @@ class _DtcCycle:
 
 
 class FrameDecoder(can.Listener):
-    """Decode the frames of one vehicle profile into a VehicleState."""
+    """Decode the frames of one vehicle profile into a VehicleState.
 
-    COUNTERS = ("frames", "decoded", "unknown_id", "short_dlc", "undecodable", "error_or_remote",
-                "bad_value", "bus_errors")
+    What happens to each kind of frame (``counts`` has one counter per kind):
+
+    * error frame, remote frame (whatever the id): ``error_or_remote``, skipped;
+    * id not in the profile, or right id with the wrong standard/extended flag:
+      ``unknown_id``, skipped;
+    * fewer data bytes than the DBC length: ``short_dlc``, skipped (the signals are not all
+      there);
+    * more data bytes than the DBC length: ``long_dlc``, **decoded** from the first DBC-length
+      bytes (cantools ignores the rest). Senders that pad to 8 bytes, or send a CAN FD frame
+      for a classic message, are common and their signals are where the DBC says; the counter
+      and the log line tell the bench engineer that the DBC and the bus disagree;
+    * cantools cannot decode it (unknown multiplexer value, ...): ``undecodable``, skipped;
+    * a DTC count the message cannot hold, or a DTC slot beyond the count: ``bad_value``.
+
+    Each kind is logged at most once per ``log_interval`` seconds with the number suppressed.
+    For unknown ids and error/remote frames, which can be most of a real bus's traffic, the
+    frame path only bumps a counter and compares it with the next frame number at which
+    the rate limiter is asked again (that number moves further out, up to 4096 frames, while
+    the limiter keeps saying "not yet").
+    """
+
+    COUNTERS = ("frames", "decoded", "unknown_id", "short_dlc", "long_dlc", "undecodable",
+                "error_or_remote", "bad_value", "bus_errors")
+    _MAX_LOG_STEP = 4096
 
     def __init__(self, profile: VehicleProfile, state: VehicleState, log_interval: float = 5.0):
         self.profile = profile
@@ -78,6 +102,9 @@ class FrameDecoder(can.Listener):
         self._dtc: dict[int, _DtcCycle] = {fid: _DtcCycle() for fid, c in profile.codecs.items()
                                            if c.dtc is not None}
         self._warn = RateLimitedLog(log, log_interval)
+        # Counter values at which unknown-id / error-remote frames next ask the rate limiter.
+        self._due_unknown_id = self._due_error_or_remote = 1
+        self._step_unknown_id = self._step_error_or_remote = 1
         self._sources = {m.canonical: f"{m.message.name}.{m.signal}" for m in profile.mappings.values()}
         # Per frame id, everything the hot path needs, resolved once (no attribute look-ups per frame).
         self._plan = {
@@ -94,21 +121,31 @@ class FrameDecoder(can.Listener):
         self.n_frames += 1
         plan = self._plan.get(msg.arbitration_id)
         if plan is None or msg.is_error_frame or msg.is_remote_frame:
-            if plan is None:
-                self.n_unknown_id += 1
-            else:
+            if msg.is_error_frame or msg.is_remote_frame:    # whatever their id (often 0)
                 self.n_error_or_remote += 1
+                if self.n_error_or_remote >= self._due_error_or_remote:
+                    self._log_skipped("error_or_remote", msg)
+            else:
+                self.n_unknown_id += 1
+                if self.n_unknown_id >= self._due_unknown_id:
+                    self._log_skipped("unknown_id", msg)
             return
         message, extended, length, entries, codec = plan
         if extended != msg.is_extended_id:
             self.n_unknown_id += 1
+            if self.n_unknown_id >= self._due_unknown_id:
+                self._log_skipped("unknown_id", msg)
             return
         data = msg.data
-        if len(data) < length:
-            self.n_short_dlc += 1
-            self._warn("short_dlc", "frame 0x%X (%s): %d data bytes, DBC says %d; skipped",
-                       msg.arbitration_id, message.name, len(data), length)
-            return
+        if len(data) != length:
+            if len(data) < length:
+                self.n_short_dlc += 1
+                self._warn("short_dlc", "frame 0x%X (%s): %d data bytes, DBC says %d; skipped",
+                           msg.arbitration_id, message.name, len(data), length)
+                return
+            self.n_long_dlc += 1
+            self._warn("long_dlc", "frame 0x%X (%s): %d data bytes, DBC says %d; decoded from the "
+                       "first %d", msg.arbitration_id, message.name, len(data), length, length)
         try:
             decoded = message.decode(data, decode_choices=False)
         except Exception as e:  # cantools raises DecodeError, ValueError, KeyError on garbage
@@ -127,6 +164,19 @@ class FrameDecoder(can.Listener):
                     put(canonical, dec(v), t, source)
         if codec.dtc is not None:
             self._dtc_frame(codec, decoded, t)
+
+    def _log_skipped(self, kind: str, msg: can.Message) -> None:
+        """Cold path: an unknown-id or error/remote frame whose counter reached its due mark."""
+        n = getattr(self, "n_" + kind)
+        if kind == "unknown_id":
+            what = (f"frame 0x{msg.arbitration_id:X} ({'extended' if msg.is_extended_id else 'standard'} id): "
+                    f"not an id of profile {self.profile.name}; skipped")
+        else:
+            what = f"{'error' if msg.is_error_frame else 'remote'} frame 0x{msg.arbitration_id:X}; skipped"
+        logged = self._warn(kind, "%s (%d %s frames so far)", what, n, kind.replace("_", " "))
+        step = 1 if logged else min(getattr(self, "_step_" + kind) * 2, self._MAX_LOG_STEP)
+        setattr(self, "_step_" + kind, step)
+        setattr(self, "_due_" + kind, n + step)
 
     def _dtc_frame(self, codec: MessageCodec, decoded: dict, t: float) -> None:
         """One frame of a multiplexed DTC message: ``count`` codes, one slot per frame.
