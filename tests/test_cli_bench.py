@@ -35,6 +35,10 @@ def test_monitor_table_marks_stale_and_missing():
     assert r.returncode == 0
     assert "Vehicle.Powertrain.FuelSystem.Range" in r.stdout and "48000 m" in r.stdout
     assert "not received" in r.stdout
+    footer = r.stdout.strip().splitlines()[-1]
+    for counter in ("unknown id", "short", "long (decoded)", "undecodable", "bad value", "error/remote",
+                    "bus errors"):
+        assert f"0 {counter}" in footer, footer
 
 
 def test_monitor_live_table_updates_with_the_timeline(tmp_path):
@@ -73,8 +77,9 @@ def test_monitor_without_vcan_says_what_is_missing():
     if ok:
         pytest.skip("vcan0 exists here")
     r = run_cli("monitor", "--channel", "vcan0", "--once", "--wait", "0.3")
-    assert r.returncode == 0
-    assert "NOT CONNECTED" in r.stdout and "vcan-setup.sh up" in r.stdout
+    assert r.returncode == 3, (r.returncode, r.stderr)          # no live data: not a success
+    assert "NOT CONNECTED" in r.stdout and "vcan-setup.sh up" in r.stdout   # the snapshot is still printed
+    assert "monitor: not connected to socketcan:vcan0" in r.stderr
 
 
 def test_simulate_and_monitor_across_processes_on_real_vcan():

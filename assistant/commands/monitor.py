@@ -20,7 +20,8 @@ def add_parser(sub) -> None:
                                    "virtual bus (no vcan needed).")
     p.add_argument("--profile", help="vehicle profile name or .yaml (default: demo, or the scenario's vehicle)")
     p.add_argument("--scenario", help="simulate this scenario in-process instead of reading a real bus")
-    p.add_argument("--once", action="store_true", help="print one snapshot and exit")
+    p.add_argument("--once", action="store_true",
+                   help="print one snapshot and exit (status 3 if the bus is not connected)")
     p.add_argument("--json", action="store_true", help="with --once: one JSON object")
     p.add_argument("--wait", type=float, default=1.5,
                    help="with --once: seconds to collect frames first (default 1.5)")
@@ -54,9 +55,15 @@ def render(vehicle: LiveVehicle) -> str:
     state = "connected" if vehicle.reader.connected.is_set() else f"NOT CONNECTED ({vehicle.reader.last_error})"
     lines.append("")
     lines.append(f"{vehicle.cfg.describe()} [{state}] profile {vehicle.profile.name}: "
-                 f"{c['frames']} frames, {c['decoded']} decoded, {c['unknown_id']} unknown id, "
-                 f"{c['short_dlc']} short, {c['undecodable']} undecodable")
+                 f"{c['frames']} frames, {c['decoded']} decoded")
+    lines.append("skipped or flagged: " + ", ".join(f"{c[k]} {label}" for k, label in FOOTER_COUNTERS))
     return "\n".join(lines)
+
+
+# FrameDecoder counters shown under the table, beside frames/decoded (--json has them all).
+FOOTER_COUNTERS = (("unknown_id", "unknown id"), ("short_dlc", "short"), ("long_dlc", "long (decoded)"),
+                   ("undecodable", "undecodable"), ("bad_value", "bad value"),
+                   ("error_or_remote", "error/remote"), ("bus_errors", "bus errors"))
 
 
 def snapshot_json(vehicle: LiveVehicle) -> dict:
@@ -78,6 +85,10 @@ def run(args: argparse.Namespace) -> int:
         if args.once:
             time.sleep(args.wait)
             print(json.dumps(snapshot_json(vehicle), indent=2) if args.json else render(vehicle))
+            if not vehicle.reader.connected.is_set():
+                print(f"monitor: not connected to {vehicle.cfg.describe()}: {vehicle.reader.last_error}; "
+                      "the snapshot above holds no live data", file=sys.stderr)
+                return 3
             return 0
         tty = sys.stdout.isatty()
         deadline = time.monotonic() + args.duration if args.duration else None
