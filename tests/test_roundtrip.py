@@ -83,3 +83,55 @@ def test_every_mapped_signal_round_trips(name, pick, channel):
             wrong[sig] = (expected, r.value, r.status)
     assert not wrong, f"{name}: {wrong}"
     assert reader.counts["undecodable"] == 0 and reader.counts["short_dlc"] == 0
+
+
+SIGNED_BOOL_DBC = '''VERSION ""
+
+NS_ :
+
+BS_:
+
+BU_: BCM HU
+
+BO_ 1440 ServiceStatus: 8 BCM
+ SG_ ServiceDueFlag : 7|1@1- (1,0) [-1|0] "" HU
+ SG_ TirePressureLowFL : 12|1@1- (1,0) [-1|0] "" HU
+
+BA_DEF_ BO_ "GenMsgCycleTime" INT 0 65535;
+BA_DEF_DEF_ "GenMsgCycleTime" 0;
+BA_ "GenMsgCycleTime" BO_ 1440 100;
+'''
+
+
+def test_signed_one_bit_bools_without_a_value_table_round_trip(tmp_path, channel):
+    """A signed 1-bit flag (``@1-``) decodes as -1 when set; the default bool table must read
+    that as true, and encoding true must give the set bit (not 'out of range')."""
+    (tmp_path / "signed.dbc").write_text(SIGNED_BOOL_DBC)
+    (tmp_path / "signed.yaml").write_text(
+        "name: signed\ndbc: signed.dbc\nsignals:\n"
+        "  Vehicle.Service.IsServiceDue: {source: ServiceStatus.ServiceDueFlag}\n"
+        "  Vehicle.Chassis.Axle.Row1.Wheel.Left.Tire.IsPressureLow: {source: ServiceStatus.TirePressureLowFL}\n")
+    profile = load_profile(tmp_path / "signed.yaml")
+    due, low = "Vehicle.Service.IsServiceDue", "Vehicle.Chassis.Axle.Row1.Wheel.Left.Tire.IsPressureLow"
+    (_, _, data), = profile.encode({due: True, low: False})["ServiceStatus"]
+    assert data[0] & 0x80 and not data[1] & 0x10        # bit 7 set, bit 12 clear (unused bits padded)
+    msg = profile.db.get_message_by_name("ServiceStatus")
+    assert msg.decode(data, decode_choices=False)["ServiceDueFlag"] == -1   # what cantools gives
+    state = VehicleState.for_profile(profile)
+    with BusReader(BusConfig(interface="virtual", channel=channel), profile, state) as reader:
+        assert reader.connected.wait(2)
+        tx = can.Bus(interface="virtual", channel=channel)
+        try:
+            with Simulator(tx, profile, Scenario(name="s", vehicle="signed", signals={due: True, low: False})) as sim:
+                deadline = time.monotonic() + 3
+                while state.get(due).status != OK and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                assert (state.get(due).value, state.get(low).value) == (True, False)
+                assert state.get(due).status == OK
+                sim.set({due: False, low: True})
+                deadline = time.monotonic() + 3
+                while state.get(low).value is not True and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                assert (state.get(due).value, state.get(low).value) == (False, True)
+        finally:
+            tx.shutdown()

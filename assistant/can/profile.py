@@ -324,8 +324,8 @@ def _compile_signal(canonical: str, entry: SignalMapFile, db: cantools.database.
     # bool / enum: raw value -> canonical value
     if entry.values is not None:
         table = {_choice_raw(sig, k): v for k, v in entry.values.items()}
-    elif spec.kind is Kind.BOOL:
-        table = {0: False, 1: True}
+    elif spec.kind is Kind.BOOL:   # bit clear / bit set, as cantools decodes them (-1 on a signed 1-bit)
+        table = {_choice_raw(sig, 0): False, _choice_raw(sig, 1): True}
     else:  # enum with no table: the DBC's value-table names must be the canonical values
         table = {int(r): str(n) for r, n in (sig.choices or {}).items() if str(n) in spec.values}
         if not table:
