@@ -135,3 +135,58 @@ def test_signed_one_bit_bools_without_a_value_table_round_trip(tmp_path, channel
                 assert (state.get(due).value, state.get(low).value) == (False, True)
         finally:
             tx.shutdown()
+
+
+# Values pinned by hand from dbc/demo.dbc, independent of the map's own decode (a wrong unit
+# factor in the map would cancel out in the round trips above but not here).
+RANGE, TTS = "Vehicle.Powertrain.FuelSystem.Range", "Vehicle.Service.TimeToService"
+DTS, FL = "Vehicle.Service.DistanceToService", "Vehicle.Chassis.Axle.Row1.Wheel.Left.Tire.Pressure"
+
+
+def test_demo_encoding_pinned_to_hand_computed_raw_values():
+    p = load_profile("demo")
+    frames = p.encode({RANGE: 48000, "Vehicle.Powertrain.FuelSystem.RelativeLevel": 7,
+                       TTS: 10 * 86400, DTS: -1500, FL: 240,
+                       "Vehicle.TraveledDistance": 12345.6,
+                       "Vehicle.LowVoltageBattery.CurrentVoltage": 12.6})
+    (_, _, fuel), = frames["FuelStatus"]
+    assert fuel[1] | fuel[2] << 8 == 48            # FuelRange 8|16@1+ (1,0) "km": 48000 m = 48 km
+    assert fuel[0] == 14                           # FuelLevel 0|8@1+ (0.5,0) "%": 7 % = raw 14
+    (_, _, svc), = frames["ServiceStatus"]
+    assert int.from_bytes(svc[2:4], "little", signed=True) == 10      # DaysToService "d": 864000 s = 10 d
+    assert int.from_bytes(svc[0:2], "little", signed=True) == -1500   # DistanceToService "km"
+    (_, _, tpms), = frames["TPMS_Status"]
+    assert tpms[0] == 160                          # TirePressureFL (1.5,0) "kPa": 240 kPa = raw 160
+    (_, _, odo), = frames["Cluster_Odometer"]
+    assert int.from_bytes(odo[0:3], "big") == 123456    # Odometer 7|24@0+ (0.1,0) "km", Motorola
+    (_, _, psu), = frames["PowerSupplyStatus"]
+    assert int.from_bytes(psu[0:2], "big") == 12600      # BatteryVoltage 7|16@0+ (0.001,0) "V"
+
+
+def test_hand_built_frames_decode_to_hand_computed_canonical_values(channel):
+    p = load_profile("demo")
+    state = VehicleState.for_profile(p)
+    sent = [
+        (0x350, bytes([14, 48, 0, 68, 0, 0, 0, 0])),              # 7 %, 48 km, 6.8 l/100km
+        (0x5A0, (-1500).to_bytes(2, "little", signed=True) + (10).to_bytes(2, "little") + bytes(4)),
+        (0x385, bytes([160, 154, 0xFF, 161, 0, 0, 0, 0])),         # 240, 231, SNA, 241.5 kPa
+    ]
+    expected = {RANGE: 48000, "Vehicle.Powertrain.FuelSystem.RelativeLevel": 7.0,
+                "Vehicle.Powertrain.FuelSystem.AverageConsumption": 6.8,
+                DTS: -1500, TTS: 864000, FL: 240.0,
+                "Vehicle.Chassis.Axle.Row1.Wheel.Right.Tire.Pressure": 231.0,
+                "Vehicle.Chassis.Axle.Row2.Wheel.Right.Tire.Pressure": 241.5}
+    with BusReader(BusConfig(interface="virtual", channel=channel), p, state) as reader:
+        assert reader.connected.wait(2)
+        tx = can.Bus(interface="virtual", channel=channel)
+        try:
+            for fid, data in sent:
+                tx.send(can.Message(arbitration_id=fid, is_extended_id=False, data=data))
+            deadline = time.monotonic() + 3
+            while reader.counts["decoded"] < len(sent) and time.monotonic() < deadline:
+                time.sleep(0.01)
+        finally:
+            tx.shutdown()
+    got = {n: state.get(n).value for n in expected}
+    assert got == pytest.approx(expected), got
+    assert state.get("Vehicle.Chassis.Axle.Row2.Wheel.Left.Tire.Pressure").status == "unavailable"
