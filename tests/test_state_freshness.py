@@ -78,23 +78,52 @@ def test_signals_go_stale_on_a_real_bus_when_the_sender_stops(channel):
         tx.shutdown()
 
 
-def test_snapshot_is_consistent_across_threads(channel):
-    """Readers on other threads get whole Reading objects while the reader writes."""
+def test_a_snapshot_never_shows_half_of_a_frame():
+    """The reader applies all signals of one frame under one lock and ``snapshot`` copies
+    under it, so a snapshot taken on another thread shows each frame whole: level, range and
+    consumption of one FuelStatus frame, never the level of one frame beside the range of
+    another. (Without either side of the lock this fails within a few hundred frames.)"""
+    import sys
     import threading
+    from assistant.can.reader import FrameDecoder
+
     p = load_profile("demo")
     st = VehicleState.for_profile(p)
-    errors = []
+    dec = FrameDecoder(p, st)
+    names = ["Vehicle.Powertrain.FuelSystem.RelativeLevel", RANGE,
+             "Vehicle.Powertrain.FuelSystem.AverageConsumption"]
+    payloads = []
+    for k in range(1, 41):          # frame k: k %, k km, k/10 l/100km (all exact in the DBC)
+        (fid, ext, data), = p.encode(dict(zip(names, (k, k * 1000, k / 10))))["FuelStatus"]
+        payloads.append(data)
+    stop = threading.Event()
+    torn, seen = [], set()
 
-    def reader_thread():
-        for _ in range(2000):
-            snap = st.snapshot()
-            for r in snap.values():
-                if r.status == OK and r.value is None:
-                    errors.append(r)
+    def watch():
+        while not stop.is_set():
+            snap = st.snapshot(names)
+            level, rng, avg = (snap[n].value for n in names)
+            if level is None:
+                continue
+            seen.add(level)
+            stamps = {snap[n].timestamp for n in names}
+            if rng != level * 1000 or avg != round(level / 10, 1) or len(stamps) != 1:
+                torn.append((level, rng, avg, stamps))
 
-    t = threading.Thread(target=reader_thread)
-    t.start()
-    for i in range(20000):
-        st.update(SPEED, float(i % 200), time.time(), "x")
-    t.join()
-    assert not errors
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)     # switch threads as often as possible
+    t = threading.Thread(target=watch)
+    try:
+        t.start()
+        t0 = time.time()
+        for i in range(60_000):
+            dec.on_message_received(can.Message(arbitration_id=fid, is_extended_id=ext,
+                                                data=payloads[i % len(payloads)], timestamp=t0 + i * 1e-6))
+            if torn:
+                break
+    finally:
+        stop.set()
+        t.join()
+        sys.setswitchinterval(old)
+    assert not torn, torn[:3]
+    assert len(seen) > 10           # the watcher really saw the frames change under it
