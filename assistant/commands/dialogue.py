@@ -13,8 +13,11 @@ def add_parser(sub) -> None:
                                    "virtual CAN bus -> reader -> tools -> model -> grounding check.")
     dsub = p.add_subparsers(dest="dialogue_command", metavar="SUBCOMMAND", required=True)
     r = dsub.add_parser("run", help="run suites; exit 1 if any turn fails",
-                        description="Prints each failing turn and a summary (pass rate, tool-selection "
-                                    "accuracy, p50/p95 latency per turn); writes JUnit XML with --junit.")
+                        description="Checks every suite file first (errors: file:line: step N (turn T, "
+                                    "\"question\"): field: problem). Prints each failing turn (file:line, turn, "
+                                    "the expectations that failed) and a summary: pass rate, Pass^K with "
+                                    "--repeat K > 1, tool-selection accuracy, p50/p95 latency per turn; writes "
+                                    "JUnit XML (one testcase per turn) with --junit.")
     r.add_argument("paths", nargs="+", metavar="PATH", help="suite files or folders of them")
     r.add_argument("--persona", help="run every suite in this persona (overrides the suites' own)")
     r.add_argument("--junit", metavar="OUT.xml", help="write a JUnit XML report")
@@ -35,6 +38,9 @@ def run(args: argparse.Namespace) -> int:
     if not files:
         raise UserError(f"no suite files under {', '.join(args.paths)}")
     suites = [(f, load_suite(f)) for f in files]          # every file validated before anything runs
+    if args.persona:
+        from assistant.persona import load_persona
+        load_persona(args.persona)                          # a bad --persona fails before the model loads
     model = None
     if not args.no_model:
         from assistant.llm.model import LocalModel, ModelConfig
@@ -50,8 +56,8 @@ def run(args: argparse.Namespace) -> int:
                 print(f"[run {k + 1}/{args.repeat}] {path}: {len(turns) - len(failed)}/{len(turns)} passed",
                       flush=True)
                 for t in failed:
-                    print(f"  FAIL {t.name}\n       answer: {t.answer.text if t.answer else '-'}\n       "
-                          + "\n       ".join(t.failures), flush=True)
+                    print(f"  FAIL {t.where}: {t.name}\n       answer: {t.answer.text if t.answer else '-'}\n"
+                          "       " + "\n       ".join(t.failures), flush=True)
         runs.append(results)
     summary = Summary(runs)
     print(summary.text())

@@ -11,21 +11,23 @@ from pathlib import Path
 
 from assistant.answer.grounding import CANT_READ_RE
 from assistant.bench.scenario import resolve_scenario_path, scenario_from_dict
-from assistant.dialogue.suite import Expect, Suite
+from assistant.dialogue.suite import ANSWER_UNITS, Expect, Suite, canonical_unit
 from assistant.persona import load_persona, resolve_persona_path
 from assistant.pipeline import Answer, Assistant
 from assistant.state import units as unitconv
 from assistant.vehicle import LiveVehicle
 
-NUMBER_UNIT_RE = re.compile(r"(-?\d+(?:[.,]\d+)?)\s?(km|mi|kPa|bar|psi|°C|°F|%|V|mpg|l/100km|days?|jours?|giorni?)?")
+NUMBER_UNIT_RE = re.compile(r"(-?\d+(?:[.,]\d+)?)\s?(" + "|".join(map(re.escape, ANSWER_UNITS)) + ")?")
 
 
 @dataclass
 class TurnResult:
     suite: str
     file: str
-    index: int                       # step index in the file
+    index: int                       # 0-based index in the suite's steps
     say: str
+    turn: int = 0                    # 1-based number of this `say` step among the suite's turns
+    line: int | None = None          # line of the step in the file
     failures: list[str] = field(default_factory=list)
     answer: Answer | None = None
     tools_checked: bool = False
@@ -42,7 +44,12 @@ class TurnResult:
 
     @property
     def name(self) -> str:
-        return f"step {self.index}: {self.say}"
+        """How a suite author finds the turn: ``turn 2 (step 3): how far can I go?``."""
+        return f"turn {self.turn or '?'} (step {self.index + 1}): {self.say}"
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}" if self.line else self.file
 
 
 def check_turn(expect: Expect | None, answer: Answer, alerts: list | None = None) -> tuple[list[str], bool | None]:
@@ -63,49 +70,52 @@ def check_turn(expect: Expect | None, answer: Answer, alerts: list | None = None
             for k, v in c.arguments.items():
                 if not any(_arg_equal(t.arguments.get(k), v) for t in match):
                     tools_ok = False
-                    fails.append(f"tool {c.name}: expected argument {k}={v!r}, got "
+                    fails.append(f"expect.tools: {c.name}: expected argument {k}={v!r}, got "
                                  f"{[t.arguments for t in match]}")
         if got_names != sorted(c.name for c in calls):
-            fails.append(f"tools: expected {sorted(c.name for c in calls)}, got {got_names}")
+            fails.append(f"expect.tools: expected {sorted(c.name for c in calls)}, got {got_names}")
     for s in expect.contains:
         if s.lower() not in low:
-            fails.append(f"does not contain {s!r}")
+            fails.append(f"expect.contains: does not contain {s!r}")
     if expect.contains_any and not any(s.lower() in low for s in expect.contains_any):
-        fails.append(f"contains none of {expect.contains_any}")
+        fails.append(f"expect.contains_any: contains none of {expect.contains_any}")
     for s in expect.not_contains:
         if s.lower() in low:
-            fails.append(f"contains {s!r}")
+            fails.append(f"expect.not_contains: contains {s!r}")
     said = [(float(n.replace(",", ".")), u) for n, u in NUMBER_UNIT_RE.findall(_strip_codes(text))]
-    for n in expect.numbers:
+    for j, n in enumerate(expect.numbers):
         if not any(abs(v - n.value) <= n.tolerance and (n.unit is None or _same_unit(u, n.unit)) for v, u in said):
-            fails.append(f"no number {n.value:g}{' ' + n.unit if n.unit else ''} (±{n.tolerance:g})")
+            fails.append(f"expect.numbers.{j}: no number {n.value:g}{' ' + n.unit if n.unit else ''} "
+                         f"(±{n.tolerance:g})")
     body = text
     for s in answer.safety:
         body = body.replace(s, "")
     if expect.no_numbers and re.search(r"\d", _strip_codes(body)):
-        fails.append("contains a number")
+        fails.append("expect.no_numbers: contains a number")
     if expect.cant_read is not None and bool(CANT_READ_RE.search(text)) != expect.cant_read:
-        fails.append("does not say it cannot read a value" if expect.cant_read else "says it cannot read a value")
+        fails.append("expect.cant_read: " + ("does not say it cannot read a value" if expect.cant_read
+                                             else "says it cannot read a value"))
     if expect.grounded is not None and answer.grounded != expect.grounded:
-        fails.append(f"grounded is {answer.grounded}")
+        fails.append(f"expect.grounded: grounded is {answer.grounded}")
     if expect.fallback is not None and answer.fallback != expect.fallback:
-        fails.append(f"fallback is {answer.fallback}")
+        fails.append(f"expect.fallback: fallback is {answer.fallback}")
     if expect.safety is not None:
         has = bool(answer.safety) and text.startswith(answer.safety[0])
         if has != expect.safety:
-            fails.append("no safety wording first" if expect.safety else "unexpected safety wording")
+            fails.append("expect.safety: " + ("no safety wording first" if expect.safety
+                                              else "unexpected safety wording"))
     if expect.route is not None and answer.route != expect.route:
-        fails.append(f"route is {answer.route}")
+        fails.append(f"expect.route: route is {answer.route}")
     if expect.max_words is not None:
         n = len(body.split())
         if n > expect.max_words:
-            fails.append(f"{n} words (max {expect.max_words})")
+            fails.append(f"expect.max_words: {n} words (max {expect.max_words})")
     if expect.latency_ms is not None and answer.timings_ms.get("total", 0) > expect.latency_ms:
-        fails.append(f"took {answer.timings_ms['total']:.0f} ms (budget {expect.latency_ms:g})")
+        fails.append(f"expect.latency_ms: took {answer.timings_ms['total']:.0f} ms (budget {expect.latency_ms:g})")
     if expect.alert is not None:
         got_alerts = sorted(a.lamp for a in (alerts or []))
         if got_alerts != sorted(expect.alert):
-            fails.append(f"proactive alerts: expected {sorted(expect.alert)}, got {got_alerts}")
+            fails.append(f"expect.alert: proactive alerts: expected {sorted(expect.alert)}, got {got_alerts}")
     return fails, tools_ok
 
 
@@ -122,12 +132,10 @@ def _arg_equal(got, want) -> bool:
 def _same_unit(said: str, want: str) -> bool:
     if not said:
         return False
-    norm = {"day": "d", "days": "d", "jour": "d", "jours": "d", "giorno": "d", "giorni": "d"}
-    a, b = norm.get(said, said), norm.get(want, want)
-    if a == b:
+    if said == want:
         return True
     try:
-        return unitconv.normalize(a) == unitconv.normalize(b)
+        return canonical_unit(said) == canonical_unit(want)
     except unitconv.UnitError:
         return False
 
@@ -142,6 +150,8 @@ class SuiteRun:
         self.persona_ref = persona_override or suite.persona
 
     def _scenario(self):
+        if self.suite._scenario is not None:          # checked by load_suite
+            return self.suite._scenario
         sc = self.suite.scenario
         if isinstance(sc, dict):
             data = {"name": self.suite.name, **sc}
@@ -152,7 +162,8 @@ class SuiteRun:
     def run(self) -> list[TurnResult]:
         persona = None
         if self.persona_ref:
-            persona = load_persona(resolve_persona_path(self.persona_ref, relative_to=self.path.parent))
+            checked = self.suite._persona_path if self.persona_ref == self.suite.persona else None
+            persona = load_persona(checked or resolve_persona_path(self.persona_ref, relative_to=self.path.parent))
         results = []
         with LiveVehicle.from_scenario(self._scenario()) as vehicle:
             assistant = Assistant(vehicle.state, self.model, persona=persona)
@@ -178,7 +189,8 @@ class SuiteRun:
                     monitor.poll()
                 if step.say is None:
                     continue
-                r = TurnResult(self.suite.name, str(self.path), i, step.say)
+                r = TurnResult(self.suite.name, str(self.path), i, step.say, turn=self.suite.turn_of(i),
+                               line=self.suite.line_of(i))
                 try:
                     answer = assistant.ask(step.say)
                 except Exception as e:  # a crash is a failed turn, reported with the error
@@ -208,15 +220,21 @@ class Summary:
 
     @property
     def pass_rate(self) -> float:
-        return sum(r.passed for r in self.runs[0]) / max(self.turns, 1)
+        """Share of turns passed, averaged over the runs (pass^1)."""
+        done = [r for run in self.runs for r in run]
+        return sum(r.passed for r in done) / max(len(done), 1)
+
+    def passed_all(self, i: int) -> bool:
+        return all(run[i].passed for run in self.runs)
 
     @property
     def pass_k(self) -> float:
         """A turn passes only if it passed in every repeat (Pass^k)."""
-        return sum(all(run[i].passed for run in self.runs) for i in range(self.turns)) / max(self.turns, 1)
+        return sum(self.passed_all(i) for i in range(self.turns)) / max(self.turns, 1)
 
     @property
     def tool_accuracy(self) -> float | None:
+        """Share of turns with a ``tools`` expectation whose tools (and arguments) matched."""
         checked = [r for run in self.runs for r in run if r.tools_checked]
         return sum(r.tools_ok for r in checked) / len(checked) if checked else None
 
@@ -231,41 +249,63 @@ class Summary:
 
     def text(self) -> str:
         k = len(self.runs)
-        lines = [f"turns: {self.turns}  pass rate: {self.pass_rate:.1%}"
-                 + (f"  Pass^{k}: {self.pass_k:.1%}" if k > 1 else "")]
-        if self.tool_accuracy is not None:
-            lines.append(f"tool-selection accuracy: {self.tool_accuracy:.1%}")
+        done = [r for run in self.runs for r in run]
+        line = f"turns: {self.turns}  pass rate: {self.pass_rate:.1%} ({sum(r.passed for r in done)}/{len(done)}"
+        line += f" over {k} runs)" if k > 1 else ")"
+        if k > 1:
+            line += f"  Pass^{k}: {self.pass_k:.1%} ({sum(self.passed_all(i) for i in range(self.turns))}/{self.turns})"
+        lines = [line]
+        checked = [r for r in done if r.tools_checked]
+        lines.append(f"tool-selection accuracy: {self.tool_accuracy:.1%} ({sum(r.tools_ok for r in checked)}/"
+                     f"{len(checked)} turns that expect tools{f', over {k} runs' if k > 1 else ''})" if checked
+                     else "tool-selection accuracy: n/a (no turn expects tools)")
         if self.latencies():
             lines.append(f"latency per turn: p50 {self.percentile(50):.0f} ms, p95 {self.percentile(95):.0f} ms, "
                          f"max {max(self.latencies()):.0f} ms")
-        fallback = [r.answer.fallback for run in self.runs for r in run if r.answer]
+        fallback = [r.answer.fallback for r in done if r.answer]
         if fallback:
             lines.append(f"answers in the model's wording: {1 - sum(fallback) / len(fallback):.1%} "
                          f"(rest: deterministic rendering)")
         return "\n".join(lines)
 
 
+# Characters XML 1.0 cannot carry at all (a model can emit them): dropped from the report.
+_XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _x(text: object) -> str:
+    return _XML_BAD.sub("\ufffd", str(text))
+
+
 def write_junit(summary: Summary, out: Path) -> None:
-    root = ET.Element("testsuites", name="dialogue suites", tests=str(summary.turns),
-                      failures=str(sum(not all(run[i].passed for run in summary.runs) for i in range(summary.turns))))
+    """One <testcase> per turn (name ``turn N (step M): question``, with file and line); a turn
+    fails if it failed in any run, its <failure> message lists the expectations that failed."""
+    failed_turns = sum(not summary.passed_all(i) for i in range(summary.turns))
+    total_s = sum(r.latency_ms or 0 for run in summary.runs for r in run) / 1000
+    root = ET.Element("testsuites", name="dialogue suites", tests=str(summary.turns), failures=str(failed_turns),
+                      errors="0", time=f"{total_s:.3f}")
     by_suite: dict[tuple[str, str], list[int]] = {}
-    for i, r in enumerate(summary.runs[0]):
+    for i, r in enumerate(summary.runs[0] if summary.runs else []):
         by_suite.setdefault((r.file, r.suite), []).append(i)
     for (file, name), idx in by_suite.items():
-        failed = [i for i in idx if not all(run[i].passed for run in summary.runs)]
+        failed = [i for i in idx if not summary.passed_all(i)]
         time_s = sum((summary.runs[0][i].latency_ms or 0) for i in idx) / 1000
-        ts = ET.SubElement(root, "testsuite", name=name, file=file, tests=str(len(idx)),
-                           failures=str(len(failed)), time=f"{time_s:.3f}")
+        ts = ET.SubElement(root, "testsuite", name=_x(name), file=_x(file), tests=str(len(idx)),
+                           failures=str(len(failed)), errors="0", time=f"{time_s:.3f}")
         for i in idx:
             r = summary.runs[0][i]
-            tc = ET.SubElement(ts, "testcase", classname=Path(file).stem, name=r.name,
+            tc = ET.SubElement(ts, "testcase", classname=_x(Path(file).stem), name=_x(r.name), file=_x(file),
                                time=f"{(r.latency_ms or 0) / 1000:.3f}")
-            fails = [f for run in summary.runs for f in run[i].failures]
+            if r.line:
+                tc.set("line", str(r.line))
+            fails = list(dict.fromkeys(f for run in summary.runs for f in run[i].failures))
             if fails:
                 runs_failed = sum(not run[i].passed for run in summary.runs)
-                f = ET.SubElement(tc, "failure", message=fails[0])
-                f.text = f"failed in {runs_failed} of {len(summary.runs)} run(s)\n" + "\n".join(dict.fromkeys(fails))
+                f = ET.SubElement(tc, "failure", message=_x("; ".join(fails)), type="expectation")
+                answers = list(dict.fromkeys(run[i].answer.text for run in summary.runs if run[i].answer))
+                f.text = _x(f"{r.where}: turn {r.turn}: failed in {runs_failed} of {len(summary.runs)} run(s)\n"
+                            + "\n".join(fails) + "".join(f"\nanswer: {a}" for a in answers))
             if r.answer is not None:
-                ET.SubElement(tc, "system-out").text = r.answer.text
+                ET.SubElement(tc, "system-out").text = _x(r.answer.text)
     ET.indent(root)
     Path(out).write_text(ET.tostring(root, encoding="unicode", xml_declaration=True), encoding="utf-8")

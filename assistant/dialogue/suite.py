@@ -19,6 +19,13 @@ steps:
   - wait: 0.6                                   # let real time pass (staleness)
   - clear: [Vehicle.Speed]                      # take signals off the bus
 ```
+
+Everything is checked when the file is loaded, before anything runs: fields and types, tools,
+signals and values, units in ``expect.numbers``, the scenario (a named one must exist; an inline
+one is validated like a scenario file, and the vehicle must carry its signals) and the persona.
+Errors name the file and line, and the step as a suite author counts it: steps are numbered from
+1 in file order, turns (the ``say`` steps) from 1, e.g.
+``suite.yaml:12: step 3 (turn 2, "how far can I go?"): expect.numbers.0.unit: unknown unit 'furlong'``.
 """
 
 from __future__ import annotations
@@ -26,12 +33,30 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Union
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
-from assistant.bench.scenario import check_value
-from assistant.configfile import load_model
+from assistant.bench.scenario import Scenario, check_against_profile, check_value, resolve_scenario_path
+from assistant.configfile import ConfigError, locate, read_yaml
+from assistant.state import units as unitconv
 from assistant.state.signals import CATALOG
 from assistant.tools.vehicle import TOOLS
+
+# Units a number in an answer can carry, as the runner reads them (in this order: the first
+# that matches wins, so "km/h" before "km"). ``expect.numbers`` may name these or any spelling
+# assistant/state/units.py knows for them ("kilometers", "degC", "percent", ...).
+ANSWER_UNITS = ("km/h", "km", "mph", "mi", "kPa", "bar", "psi", "°C", "°F", "%", "V", "mpg", "l/100km",
+                "days", "day", "jours", "jour", "giorni", "giorno")
+_DAY_WORDS = {"day": "d", "days": "d", "jour": "d", "jours": "d", "giorno": "d", "giorni": "d"}
+
+
+def canonical_unit(unit: str) -> str:
+    """One spelling per unit (``days``/``jours``/``giorni`` -> ``d``); UnitError if unknown."""
+    u = _DAY_WORDS.get(unit.strip(), unit)
+    return "mpg" if u.strip().lower() == "mpg" else unitconv.normalize(u)
+
+
+_SAID_UNITS = {canonical_unit(u) for u in ANSWER_UNITS}
 
 
 class ExpectedCall(BaseModel):
@@ -45,6 +70,19 @@ class ExpectedNumber(BaseModel):
     value: float
     unit: str | None = None
     tolerance: float = Field(0.5, ge=0)
+
+    @field_validator("unit")
+    @classmethod
+    def _unit(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        try:
+            canon = canonical_unit(v)
+        except unitconv.UnitError:
+            raise ValueError(f"unknown unit {v!r} (answers say: {', '.join(ANSWER_UNITS)})") from None
+        if canon not in _SAID_UNITS:
+            raise ValueError(f"unit {v!r} never appears in answers (answers say: {', '.join(ANSWER_UNITS)})")
+        return v
 
 
 class Expect(BaseModel):
@@ -103,6 +141,13 @@ class Suite(BaseModel):
     persona: str | None = None
     steps: list[Step] = Field(min_length=1)
 
+    # Set by load_suite: where the file is, the line of each step, the checked scenario (a
+    # Scenario, or the path of a scenario file) and the persona file.
+    _path: Path | None = PrivateAttr(None)
+    _step_lines: list[int] = PrivateAttr(default_factory=list)
+    _scenario: Any = PrivateAttr(None)
+    _persona_path: Path | None = PrivateAttr(None)
+
     def problems(self) -> list[tuple[tuple, str]]:
         found = []
         for i, step in enumerate(self.steps):
@@ -125,9 +170,150 @@ class Suite(BaseModel):
     def turns(self) -> list[tuple[int, Step]]:
         return [(i, s) for i, s in enumerate(self.steps) if s.say is not None]
 
+    def turn_of(self, index: int) -> int:
+        """1-based turn number of the ``say`` step at ``index``."""
+        return sum(s.say is not None for s in self.steps[:index + 1])
+
+    def line_of(self, index: int) -> int | None:
+        return self._step_lines[index] if index < len(self._step_lines) else None
+
+    def describe(self, index: int) -> str:
+        return describe_step([s.model_dump(exclude_none=True) for s in self.steps], index)
+
+
+def _short(text: str, n: int = 60) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= n else text[:n - 1] + "…"
+
+
+def describe_step(steps: list, index: int) -> str:
+    """``step 3 (turn 2, "how far can I go?")`` or ``step 4 (set, before turn 3)``: 1-based, in
+    the words a suite author counts in the file."""
+    label = f"step {index + 1}"
+    if not (0 <= index < len(steps)) or not isinstance(steps[index], dict):
+        return label
+    says = [isinstance(s, dict) and "say" in s for s in steps]
+    step = steps[index]
+    if "say" in step:
+        return f'{label} (turn {sum(says[:index + 1])}, "{_short(step["say"])}")'
+    kind = next((k for k in ("set", "clear", "advance", "wait") if k in step), None)
+    if kind is None:
+        return label
+    where = f"before turn {sum(says[:index]) + 1}" if any(says[index:]) else "after the last turn"
+    return f"{label} ({kind}, {where})"
+
+
+def _field(steps: list, loc: tuple) -> str:
+    """The field part of an error: ``step 3 (turn 2, "..."): expect.tools.0`` for a step."""
+    if len(loc) >= 2 and loc[0] == "steps" and isinstance(loc[1], int):
+        rest = ".".join(map(str, loc[2:]))
+        return describe_step(steps, loc[1]) + (f": {rest}" if rest else "")
+    return ".".join(map(str, loc)) or "(top level)"
+
+
+def _sub_node(node, key: str):
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            if str(k.value) == key:
+                return v
+    return None
+
 
 def load_suite(path: str | Path) -> Suite:
-    return load_model(Suite, path)
+    """Read and check a suite file completely (see the module docstring); ConfigError lists every
+    problem as ``file:line: field: problem``."""
+    path = Path(path)
+    data, node = read_yaml(path)
+    if data is None:
+        raise ConfigError(path, [f"{path}: file is empty"])
+    steps = data.get("steps") if isinstance(data, dict) else None
+    steps = steps if isinstance(steps, list) else []
+
+    def at(loc: tuple, msg: str) -> str:
+        return f"{locate(path, node, loc)}: {_field(steps, loc)}: {msg}"
+
+    problems: list[str] = []
+    suite = None
+    try:
+        suite = Suite.model_validate(data)
+    except ValidationError as err:
+        for e in err.errors(include_url=False):
+            loc = tuple(x for x in e["loc"] if not (isinstance(x, str) and x.startswith("function-")))
+            problems.append(at(loc, _message(e)))
+    else:
+        problems += [at(loc, msg) for loc, msg in suite.problems()]
+    # The scenario and the persona are checked even when the rest is wrong: every problem at once.
+    raw = data if isinstance(data, dict) else {}
+    scenario = persona = None
+    if isinstance(raw.get("scenario"), (str, dict)):
+        scenario, found = _check_scenario(raw["scenario"], str(raw.get("name", path.stem)), path, node, at)
+        problems += found
+    if isinstance(raw.get("persona"), str) and raw["persona"]:
+        persona, found = _check_persona(raw["persona"], path, at)
+        problems += found
+    if problems:
+        raise ConfigError(path, problems)
+    suite._path, suite._scenario, suite._persona_path = path, scenario, persona
+    seq = _sub_node(node, "steps")
+    suite._step_lines = [item.start_mark.line + 1 for item in seq.value] if isinstance(seq, yaml.SequenceNode) else []
+    return suite
+
+
+def _message(e: dict) -> str:
+    return "unknown field" if e["type"] == "extra_forbidden" else e["msg"].removeprefix("Value error, ")
+
+
+def _check_scenario(sc: str | dict, name: str, path: Path, node, at) -> tuple[Any, list[str]]:
+    """(the checked Scenario, or the path of the scenario file; problems)."""
+    from assistant.bench.scenario import load_scenario
+    from assistant.can.profile import load_profile
+    if isinstance(sc, dict):
+        try:
+            scenario = Scenario.model_validate({"name": name, **sc})
+        except ValidationError as err:
+            return None, [at(("scenario",) + tuple(e["loc"]), _message(e)) for e in err.errors(include_url=False)]
+        found = [at(("scenario",) + loc, msg) for loc, msg in scenario.problems()]
+        if found:
+            return None, found
+        result = scenario
+    else:
+        candidate = path.parent / sc
+        try:
+            file = candidate if candidate.suffix in (".yaml", ".yml") and candidate.exists() \
+                else resolve_scenario_path(sc)
+        except ConfigError as e:
+            return None, [at(("scenario",), "; ".join(e.problems))]
+        if not file.exists():
+            return None, [at(("scenario",), f"scenario file {sc!r} not found")]
+        try:
+            scenario = load_scenario(file)               # its own errors name its own file and lines
+        except ConfigError as e:
+            return None, [at(("scenario",), f"scenario {sc!r} has errors:")] + e.problems
+        result = file
+    try:
+        profile = load_profile(scenario.vehicle)
+    except ConfigError as e:
+        return None, [at(("scenario",), f"vehicle {scenario.vehicle!r}: " + "; ".join(e.problems))]
+    try:     # the vehicle must carry every signal the scenario sets, with values its DBC can encode
+        check_against_profile(scenario, profile, f"{locate(path, node, ('scenario',))}: scenario")
+    except ConfigError as e:
+        return None, e.problems
+    return result, []
+
+
+def _check_persona(ref: str, path: Path, at) -> tuple[Path | None, list[str]]:
+    from assistant.persona import load_persona, resolve_persona_path
+    try:
+        file = resolve_persona_path(ref, relative_to=path.parent)
+    except ConfigError as e:
+        return None, [at(("persona",), "; ".join(e.problems))]
+    if not file.exists():
+        return None, [at(("persona",), f"persona file {ref!r} not found")]
+    try:
+        load_persona(file)               # its own errors name the persona file and lines
+    except ConfigError as e:
+        return None, [at(("persona",), f"persona {ref!r} has errors:")] + e.problems
+    return file, []
 
 
 def suite_files(paths: list[str | Path]) -> list[Path]:
