@@ -15,8 +15,11 @@ def add_parser(sub) -> None:
 
     c = psub.add_parser("check", help="validate persona files; exit 1 on any error",
                         description="Errors: unknown field, wrong type, bad unit, length cap out of range, "
-                                    "safety wording overridden. Warnings: risky but legal choices (e.g. answer "
-                                    "caps above the driving-distraction limit). Exit 0 when no file has errors.")
+                                    "safety wording overridden; each at the file and line where the value is "
+                                    "written (a base persona's own file for an inherited value). Warnings: risky "
+                                    "but legal choices (answer caps above the driving-distraction limit, or so "
+                                    "small while moving that warning sentences after the first are cut: "
+                                    "max_words < 16 or max_sentences 1). Exit 0 when no file has errors.")
     c.add_argument("files", nargs="+", metavar="FILE")
     c.add_argument("--strict", action="store_true", help="warnings also fail (exit 1)")
     c.set_defaults(run=run_check)
