@@ -32,9 +32,9 @@ UNIT_WORDS = {
     "mile": "distance", "kpa": "pressure", "bar": "pressure", "psi": "pressure", "°c": "temperature",
     "°f": "temperature", "degrees": "temperature", "%": "ratio", "percent": "ratio", "v": "voltage",
     "volts": "voltage", "mpg": "consumption", "l/100km": "consumption", "days": "time", "day": "time",
-    "hours": "time", "weeks": "time", "months": "time",
+    "hours": "time", "weeks": "time", "months": "time", "km/h": "speed", "mph": "speed",
 }
-UNIT_RE = re.compile(r"(?<=\d)\s*(km|mi|kpa|bar|psi|°c|°f|%|v|mpg|l/100km)\b|"
+UNIT_RE = re.compile(r"(?<=\d)\s*(km/h|mph|km|mi|kpa|bar|psi|°c|°f|%|v|mpg|l/100km)\b|"
                      r"\b(kilomet(?:re|er)s|miles?|percent|volts|degrees|days?|hours|weeks|months)\b|(°[cf])",
                      re.IGNORECASE)
 CANT_READ_RE = re.compile(r"can['’]?t read|cannot read|can ?not read|unable to read|not available|"
@@ -43,7 +43,79 @@ CANT_READ_RE = re.compile(r"can['’]?t read|cannot read|can ?not read|unable to
 
 # Alternative spellings of each dimension's numbers a listener may hear.
 _ALT_UNITS = {"km": ["mi", "m"], "m": ["km", "mi"], "kPa": ["bar", "psi"], "°C": ["°F"],
-              "s": ["d", "h", "min"], "d": ["s", "h"], "%": [], "V": [], "l/100km": []}
+              "s": ["d", "h", "min"], "d": ["s", "h"], "%": [], "V": [], "l/100km": [], "km/h": ["mph"]}
+
+
+# Binding: a number must be said of the same thing the facts say it of. Clauses end at
+# punctuation followed by a space (not inside "2.4" or "2,4") or at a conjunction.
+CLAUSE_SPLIT = re.compile(r"[,;:.!?](?=\s|$)|\s(?:and|but|while|whereas|with|plus|or)\s", re.IGNORECASE)
+FUEL_WORD = re.compile(r"\b(?:fuel|tank|petrol|gas|gasoline|diesel)\b")
+BATTERY_WORD = re.compile(r"\b(?:electric\w*|battery|charge|charged|ev)\b")
+AXLE_WORD = re.compile(r"\b(front|rear|back)\b")
+SIDE_WORD = re.compile(r"\b(?:front|rear|back)[ -]?(left|right)\b|"
+                       r"\b(left|right)(?:[- ]hand)?[ -]?(?:front|rear|back|side|tyres?|tires?|wheels?)\b")
+WHEEL_POSITION = re.compile(r"\b(?:front|rear) (?:left|right)\b")
+# Words that carry a verdict: an answer that drops one misleads ("the rear left tyre is at 96 kPa").
+STATUS_WORDS = ("low", "overdue", "flashing")
+
+
+def _qualifiers(clause: str) -> frozenset[str]:
+    c = clause.lower()
+    q = set()
+    if FUEL_WORD.search(c):
+        q.add("fuel")
+    if BATTERY_WORD.search(c):
+        q.add("battery")
+    q |= {"rear" if m.group(1) == "back" else m.group(1) for m in AXLE_WORD.finditer(c)}
+    q |= {m.group(1) or m.group(2) for m in SIDE_WORD.finditer(c)}
+    return frozenset(q)
+
+
+def bindings(text: str) -> list[tuple[str, float, frozenset[str]]]:
+    """(number as said, value, what its clause says it is of) for every number in a text."""
+    out = []
+    for clause in CLAUSE_SPLIT.split(text):
+        if clause:
+            quals = _qualifiers(clause)
+            out += [(said, value, quals) for said, value in numbers_in_text(clause)]
+    return out
+
+
+def _signal_qualifiers(signal: str) -> frozenset[str]:
+    parts = signal.split(".")
+    q = {"fuel"} if "FuelSystem" in parts else {"battery"} if {"TractionBattery", "LowVoltageBattery"} & set(parts) else set()
+    q |= {"front"} if "Row1" in parts else {"rear"} if "Row2" in parts else set()
+    q |= {p.lower() for p in parts if p in ("Left", "Right")}
+    return frozenset(q)
+
+
+def result_bindings(results: Iterable[Any]) -> list[tuple[float, frozenset[str]]]:
+    """(value, what it is of) for every numeric reading in the tool results, in every unit a
+    listener may hear it in."""
+    out: list[tuple[float, frozenset[str]]] = []
+
+    def walk(o: Any) -> None:
+        if isinstance(o, BaseModel):
+            o = o.model_dump()
+        if isinstance(o, dict):
+            v, sig = o.get("value"), o.get("signal")
+            if isinstance(sig, str) and isinstance(v, (int, float)) and not isinstance(v, bool):
+                quals = _signal_qualifiers(sig)
+                out.append((abs(float(v)), quals))
+                for alt in _ALT_UNITS.get(o.get("unit") or "", []):
+                    try:
+                        out.append((abs(units.convert(v, o["unit"], alt)), quals))
+                    except units.UnitError:
+                        pass
+            for x in o.values():
+                walk(x)
+        elif isinstance(o, (list, tuple)):
+            for x in o:
+                walk(x)
+
+    for r in results:
+        walk(r)
+    return out
 
 
 @dataclass
@@ -143,8 +215,28 @@ def check(answer: str, results: list[BaseModel], facts: str = "", key_numbers: I
     lamps_in_results = {n for r in results for n in telltale_mentions(_dump(r))} | _lamp_names(results)
     for lamp in telltale_mentions(answer) - lamps_in_results:
         problems.append(f"warning lamp {lamp} is not in the tool results")
+    if facts:
+        # A lamp the facts do not name is not on (a result can carry a lamp that is OFF).
+        for lamp in telltale_mentions(answer) & lamps_in_results - telltale_mentions(facts) - _active_lamps(results):
+            problems.append(f"warning lamp {lamp} is named but the facts do not say it is on")
+        # Binding: each number said of what the facts say it is of (fuel vs battery, which tyre).
+        facts_b = bindings(facts)
+        results_b = result_bindings(results)
+        for said, value, quals in bindings(answer):
+            said_of = [fq for _, fv, fq in facts_b if _matches(said, value, [fv])] or \
+                      [rq for rv, rq in results_b if _matches(said, value, [rv])]
+            if said_of and not any(quals <= fq for fq in said_of):
+                problems.append(f"{said} is said of {'/'.join(sorted(quals))}, the facts give it for "
+                                f"{' or '.join('/'.join(sorted(fq)) or 'something else' for fq in said_of)}")
+        for pos in set(WHEEL_POSITION.findall(answer.lower())) - set(WHEEL_POSITION.findall(facts.lower())):
+            problems.append(f"names the {pos} tyre, which the facts do not")
     # Coverage: keep what the facts say.
     if facts:
+        for pos in set(WHEEL_POSITION.findall(facts.lower())) - set(WHEEL_POSITION.findall(answer.lower())):
+            problems.append(f"leaves out the {pos} tyre from the facts")
+        for word in STATUS_WORDS:
+            if re.search(rf"\b{word}\b", facts, re.IGNORECASE) and not re.search(rf"\b{word}\b", answer, re.IGNORECASE):
+                problems.append(f"leaves out {word!r} from the facts")
         for k in key_numbers:
             if not any(_matches(s, v, [k]) for s, v in numbers_in_text(answer)):
                 problems.append(f"leaves out {k:g} from the facts")
@@ -162,6 +254,11 @@ def check(answer: str, results: list[BaseModel], facts: str = "", key_numbers: I
 
 def _dump(r: Any) -> str:
     return r.model_dump_json() if isinstance(r, BaseModel) else str(r)
+
+
+def _active_lamps(results: list[BaseModel]) -> set[str]:
+    from assistant.tools.schemas import WarningsResult
+    return {w.name for r in results if isinstance(r, WarningsResult) for w in r.active}
 
 
 def _lamp_names(results: list[BaseModel]) -> set[str]:
@@ -182,5 +279,5 @@ def _units_in(results: list[BaseModel]) -> set[str]:
     mapped = set()
     for u in found:
         mapped.add({"km": "km", "m": "km", "kPa": "kpa", "°C": "°c", "%": "%", "V": "v", "d": "days", "s": "days",
-                    "l/100km": "l/100km"}.get(u, u))
+                    "l/100km": "l/100km", "km/h": "km/h"}.get(u, u))
     return mapped
