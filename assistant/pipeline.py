@@ -28,7 +28,7 @@ from assistant.tools.schemas import WarningsResult
 from assistant.tools.vehicle import TOOLS, ToolError, VehicleView
 
 MAX_QUESTION_CHARS = 500
-KEY_NUMBER_RE = re.compile(r"(-?\d+(?:[.,]\d+)?)\s?(?:km|mi|kPa|bar|psi|°C|°F|%|V\b|days?\b|mpg|l/100km)")
+KEY_NUMBER_RE = re.compile(r"(-?\d+(?:[.,]\d+)?)\s?(?:mph|km|mi|kPa|bar|psi|°C|°F|%|V\b|days?\b|mpg|l/100km)")
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
@@ -85,9 +85,13 @@ class Assistant:
         self.context = Context()
         self.phrase_with_model = phrase_with_model and model is not None
         self.dialect = None
+        self._model_route = None
         if model is not None:
             from assistant.llm.dialects import dialect_for
             self.dialect = dialect_for(model, name, tone)
+            mode = model.cfg.route_unclear
+            if mode == "always" or (mode == "auto" and self.dialect.name != "routed"):
+                self._model_route = self.dialect.route
 
     # -- helpers for the voice loop and alerts ----------------------------------------------
 
@@ -140,7 +144,7 @@ class Assistant:
         if self.persona is not None and self.persona.declines(question):
             r = Route([], "off_topic")
         else:
-            r = route(question, self.context, self.dialect.route if self.dialect else None)
+            r = route(question, self.context, self._model_route)
         ans.route = r.source
         ans.timings_ms["route"] = ms()
         ans.tools = self._run_tools(r)

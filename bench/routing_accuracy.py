@@ -10,9 +10,10 @@ sentence and compares the result with the expectation.
     .venv/bin/python bench/routing_accuracy.py --json         # the same figures as JSON
     .venv/bin/python bench/routing_accuracy.py --min-accuracy 0.95   # exit 1 below 95 %
 
-The model router is ``Assistant(VehicleState({}), LocalModel())._model_route`` where the pipeline has
-it, else ``Assistant.dialect.route`` (the same question -> tool step; for the default 135M model the
-"routed" dialect: one tool name picked under a GBNF grammar). ``--model-only`` compares tool names
+The model router is ``Assistant(VehicleState({}), LocalModel()).dialect.route`` (the question -> tool
+step; for the default 135M model the "routed" dialect: one tool name picked under a GBNF grammar),
+measured whatever ``llm.route_unclear`` says (the pipeline uses it for unclear questions only with
+native tool-call formats unless set to ``always``). ``--model-only`` compares tool names
 only (the grammar picks no arguments) and skips multi-tool items.
 
 A sentence is correct when the set of tool names routed equals the expected set and every
@@ -328,14 +329,12 @@ def _build_assistant():
 
 
 def model_router_of(assistant) -> tuple[Callable[[str], Any], str]:
-    """The assistant's model router, in the form ``route()`` expects: ``_model_route`` (tool name) where
-    the pipeline has it, else the dialect's ``route`` (list of calls)."""
-    if hasattr(assistant, "_model_route"):
-        return assistant._model_route, "Assistant._model_route"
+    """The dialect's ``route`` (list of calls, or None), measured whether or not the pipeline's
+    ``llm.route_unclear`` setting lets it route (for the routed 135M default, by default it does not)."""
     dialect = getattr(assistant, "dialect", None)
     if dialect is not None:
         return dialect.route, f"Assistant.dialect.route ({getattr(dialect, 'name', type(dialect).__name__)})"
-    raise RuntimeError("the Assistant has neither _model_route nor a dialect: no model router to measure")
+    raise RuntimeError("the Assistant has no dialect: no model router to measure")
 
 
 def main(argv: list[str] | None = None) -> int:

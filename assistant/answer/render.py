@@ -87,7 +87,8 @@ class Style:
 
     def target_unit(self, unit: str | None) -> str | None:
         return {"km": self.distance, "m": self.distance, "kPa": self.pressure, "°C": self.temperature,
-                "l/100km": self.consumption}.get(unit or "", unit)
+                "l/100km": self.consumption,
+                "km/h": "mph" if self.distance == "mi" else "km/h"}.get(unit or "", unit)
 
     def convert(self, value: float, unit: str | None) -> tuple[float, str | None, int]:
         """Value in the listener's unit, with the digits worth saying."""
@@ -97,6 +98,8 @@ class Style:
         if unit and to and to != unit:
             value = units.convert(value, unit, to)
         digits = {"bar": 1, "V": 1, "l/100km": 1, "mpg": 1}.get(to or "", 0)
+        if to == "bar" and abs(value) < 1:
+            digits = 2                         # a flat tyre at 96 kPa is 0.96 bar, not "1 bar"
         return value, to, digits
 
     def quantity(self, q: Quantity) -> str:
@@ -135,13 +138,35 @@ def unreadable(style: Style, q: Quantity, what: str | None = None) -> str:
     return style.phrase(key, what=what or style.what(q.signal))
 
 
+def _unreadable_energy(pairs: list[tuple[str, Quantity]], source: str) -> list[Quantity]:
+    """Fuel/battery readings to report as unreadable: the one the driver asked about, and (asked
+    about either) one the car sends that is stale or marked not available. One never received is
+    said only when asked about: a car profile may list a battery a plain combustion car lacks."""
+    return [q for kind, q in pairs
+            if not q.ok and (source == kind or (source == "any" and q.status in ("stale", "unavailable")))]
+
+
+def _say_unreadable(qs: list[Quantity], s: Style, out: Rendering) -> None:
+    for q in qs:
+        out.cant_read = True
+        out.add(unreadable(s, q))
+
+
 def render_range(r: RangeResult, s: Style, out: Rendering) -> None:
     fuel, ev = r.fuel_range, r.ev_range
-    if r.destination_km is not None and r.can_reach is not None:
+    pairs = [("fuel", fuel), ("battery", ev)]
+    bad = _unreadable_energy(pairs[::-1] if r.source == "battery" else pairs, r.source)
+    if r.source != "any":                      # the answer to what was asked comes first
+        _say_unreadable(bad, s, out)
+        bad = []
+    if r.destination_km is not None and (fuel.ok or ev.ok):
         total = sum(q.value for q in (fuel, ev) if q.ok)
         rng = s.quantity(Quantity(signal=fuel.signal, value=total, unit="km"))
         dest = s.quantity(Quantity(signal=fuel.signal, value=r.destination_km, unit="km"))
-        out.add(s.phrase("reach_yes" if r.can_reach else "reach_no", range=rng, dest=dest))
+        key = {True: "reach_yes", False: "reach_no", None: "reach_unsure"}[r.can_reach]
+        out.add(s.phrase(key, range=rng, dest=dest))
+        if r.can_reach is None:                # why it cannot say no: the range it cannot read
+            bad = [q for q in (fuel, ev) if not q.ok and q.status != "not_supported" and q not in bad] + bad
     elif fuel.ok and ev.ok and ev.value > 0:
         out.add(s.phrase("range_both", fuel=s.quantity(fuel), ev=s.quantity(ev)))
     elif fuel.ok:
@@ -149,27 +174,32 @@ def render_range(r: RangeResult, s: Style, out: Rendering) -> None:
         out.add(s.phrase("range_fuel", fuel=s.quantity(fuel)) + tail)
     elif ev.ok:
         out.add(s.phrase("range_ev", ev=s.quantity(ev)))
-    else:
+    elif not out.cant_read and not bad:
         out.cant_read = True
         out.add(unreadable(s, fuel, s.what("range")))
         if r.fuel_level.ok:
             out.add(_cap(s.phrase("tank", pct=s.quantity(r.fuel_level))))
+    _say_unreadable(bad, s, out)
     if r.low_fuel_light.ok and r.low_fuel_light.value in ("ON", "BLINK"):
         out.add(s.phrase("low_fuel_on"))
 
 
 def render_energy(r: EnergyResult, s: Style, out: Rendering) -> None:
+    pairs = [("fuel", r.fuel_level, "energy_fuel"), ("battery", r.battery_level, "energy_soc")]
+    if r.source == "battery":
+        pairs.reverse()
+    bad = _unreadable_energy([(k, q) for k, q, _ in pairs], r.source)
+    if r.source != "any":
+        _say_unreadable(bad, s, out)
+        bad = []
     said = False
-    if r.fuel_level.ok:
-        out.add(s.phrase("energy_fuel", pct=s.quantity(r.fuel_level)))
-        said = True
-    if r.battery_level.ok:
-        out.add(s.phrase("energy_soc", pct=s.quantity(r.battery_level)))
-        said = True
-    if not said:
-        out.cant_read = True
-        q = r.fuel_level if r.fuel_level.status != "not_supported" else r.battery_level
-        out.add(unreadable(s, q))
+    for _, q, key in pairs:
+        if q.ok:
+            out.add(s.phrase(key, pct=s.quantity(q)))
+            said = True
+    if not said and not out.cant_read and not bad:
+        bad = [r.fuel_level if r.fuel_level.status != "not_supported" else r.battery_level]
+    _say_unreadable(bad, s, out)
     if r.low_fuel_light.ok and r.low_fuel_light.value in ("ON", "BLINK"):
         out.add(s.phrase("low_fuel_on"))
 

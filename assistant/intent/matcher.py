@@ -109,12 +109,25 @@ TOPIC_LAMP = re.compile(r"\b(?:tyres?|pressure|fuel|gas|service|oil change|range
 # Prices and shopping are not the car's state, even when they name a part ("what do new tyres cost").
 NOT_A_CAR_QUESTION = re.compile(r"\bspeed of (?:light|sound)\b|\btraffic lights?\b|\bnorthern lights\b|"
                                 r"\bcosts?\b|\bprices?\b|\bpriced\b|\bhow much (?:is|are) (?:a )?new\b|\bbuy\b")
-OFF_TOPIC = _rx(r"\bjoke\b", r"\bweather\b", r"\bnews\b", r"\bmusic\b", r"\bsong\b", r"\bplay\b", r"\bcall\b",
+OFF_TOPIC = _rx(r"\bjoke\b", r"\bstor(?:y|ies)\b", r"\bblague\b", r"\bbarzellett[ae]\b", r"\bweather\b", r"\bnews\b", r"\bmusic\b", r"\bsong\b", r"\bplay\b", r"\bcall\b",
                 r"\bmessage\b", r"\brecipe\b", r"\bstock", r"\bfootball\b", r"\bpresident\b", r"\bcapital of\b",
-                r"\bwho (?:are|made) you\b", r"\bwhat time\b", r"\btime is it\b", r"\bmeaning of life\b", r"\bpoem\b", r"\btranslate\b")
+                r"\bwho (?:are|made) you\b", r"\bwhat time\b", r"\btime is it\b",
+                r"\belections?\b", r"\bwho won\b", r"\bmeaning of life\b", r"\bpoem\b", r"\btranslate\b")
 UNIT_FOLLOWUP = {"mi": re.compile(r"\bmiles?\b|\bimperial\b"), "km": re.compile(r"\bkilomet|\bkm\b|\bmetric\b"),
-                 "psi": re.compile(r"\bpsi\b"), "bar": re.compile(r"\bbar\b"),
+                 "psi": re.compile(r"\bpsi\b"), "bar": re.compile(r"\bbar\b"), "kPa": re.compile(r"\bkpa\b|\bkilopascals?\b"),
                  "°F": re.compile(r"\bfahrenheit\b"), "°C": re.compile(r"\bcelsius\b")}
+
+
+# Which energy a range/level question is about: the answer leads with it and says when it
+# cannot be read ("how much charge?" on a car whose battery reading is missing).
+BATTERY_WORDS = re.compile(r"\b(?:charge[ds]?|charging|electric|ev|hv|traction|soc|juice|kwh|plug(?:ged)?)\b|"
+                           r"\bbattery\b(?! voltage)")
+FUEL_WORDS = re.compile(r"\b(?:fuel|tank|gas|petrol|diesel|refuel\w*|fill(?:ing)? up|litres?|liters?|gallons?)\b")
+
+
+def energy_source(q: str) -> str:
+    battery, fuel = bool(BATTERY_WORDS.search(q)), bool(FUEL_WORDS.search(q))
+    return "battery" if battery and not fuel else "fuel" if fuel and not battery else "any"
 
 
 def wheel_of(q: str) -> str | None:
@@ -150,11 +163,15 @@ def match(question: str) -> list[ToolCall]:
     rng = RANGE.search(q)
     if rng and not (tyres and re.search(r"\bpressure range\b", q)):
         dest = destination_km(q)
-        add(rng, ToolCall("get_range", {"destination_km": dest} if dest is not None else {}))
+        args = {"destination_km": dest} if dest is not None else {}
+        if energy_source(q) != "any":
+            args["source"] = energy_source(q)
+        add(rng, ToolCall("get_range", args))
     # Energy words that only restate a range question ("before I need to refuel") add nothing.
     energy_hits = [m for m in ENERGY.finditer(q) if not (rng and ENERGY_IN_RANGE.match(m.group()))]
     if energy_hits:
-        add(energy_hits[0], ToolCall("get_energy_level"))
+        source = energy_source(q)
+        add(energy_hits[0], ToolCall("get_energy_level", {"source": source} if source != "any" else {}))
     svc = SERVICE.search(q)
     if svc:
         add(svc, ToolCall("get_service_status"))
@@ -175,6 +192,17 @@ def match(question: str) -> list[ToolCall]:
 def is_off_topic(question: str) -> bool:
     q = normalise(question)
     return bool(OFF_TOPIC.search(q) or NOT_A_CAR_QUESTION.search(q))
+
+
+# A turn that only asks for other units ("and in psi?", "can you say that in miles please").
+UNIT_ONLY = re.compile(r"(?:(?:and|so|ok|okay|now|what|how|about|is|that|it|this|those|these|them|in|into|to|as|"
+                       r"say|tell|give|show|me|can|could|you|please|convert(?:ed)?|again|instead|the|same|"
+                       r"numbers?|units?|us)\s+)*(?:psi|bar|kpa|kilopascals?|miles?|mi|imperial|kilomet\w*|km|"
+                       r"metric|fahrenheit|celsius)(?:\s+(?:please|instead|again|units?))*\s*[?.!]*")
+
+
+def is_unit_only(question: str) -> bool:
+    return bool(UNIT_ONLY.fullmatch(normalise(question)))
 
 
 def unit_change(question: str) -> str | None:

@@ -35,14 +35,30 @@ class Context:
             self.units[_dimension(route.unit_override)] = route.unit_override
 
 
+def _dimensions_of(call: ToolCall) -> set[str]:
+    """Kinds of value a tool call answers with, as unit follow-ups name them."""
+    if call.name == "read_signal":
+        from assistant.state.signals import CATALOG
+        spec = CATALOG.get(call.arguments.get("name", ""))
+        unit = spec.unit if spec else None
+        return {"distance"} if unit in ("km", "m", "km/h") else {"temperature"} if unit == "°C" else set()
+    return {"get_range": {"distance"}, "get_service_status": {"distance"},
+            "get_tyre_pressures": {"pressure"}}.get(call.name, set())
+
+
 def _dimension(unit: str) -> str:
     return {"mi": "distance", "km": "distance", "psi": "pressure", "bar": "pressure", "kPa": "pressure",
             "°F": "temperature", "°C": "temperature"}[unit]
 
 
 def route(question: str, context: Context, model_router=None) -> Route:
-    calls = matcher.match(question)
     unit = matcher.unit_change(question)
+    if unit and context.last_calls and matcher.is_unit_only(question):
+        # Same question in other units: the calls whose answer has a value of that kind.
+        dim = _dimension(unit)
+        calls = [c for c in context.last_calls if dim in _dimensions_of(c)] or list(context.last_calls)
+        return Route(calls, "followup", unit)
+    calls = matcher.match(question)
     if calls:
         return Route(calls, "matcher", unit)
     q = matcher.normalise(question)

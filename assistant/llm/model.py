@@ -19,7 +19,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -43,6 +43,9 @@ class ModelConfig(BaseModel):
     n_threads: int | None = Field(None, ge=1, description="default: all cores")
     n_batch: int = Field(256, ge=16)
     tool_format: str = Field("auto", description="auto | routed | hermes | llama3 (native tool-call formats)")
+    route_unclear: Literal["auto", "always", "never"] = Field(
+        "auto", description="let the model pick tools for questions the matcher cannot route; auto: only with a "
+                            "native tool-call format (measured: the 135M default picks wrong more often than right)")
     max_answer_tokens: int = Field(60, ge=8, le=512)
     prefix_cache_dir: str | None = Field(None, description="where evaluated prompt prefixes are saved; "
                                                            "default $ASSISTANT_CACHE_DIR or ~/.cache/assistant")
@@ -69,7 +72,7 @@ def _check_file(p: Path) -> None:
         raise ModelError(f"model file {p} not found: run ./setup.sh (installs the default model) or put a "
                          f"GGUF chat model in {paths.MODELS_DIR} and name it in the config (llm.path)")
     if not p.is_file():
-        raise ModelError(f"model path {p} is not a file")
+        raise ModelError(f"model path {p} is not a file: name a .gguf file (llm.path, --model or $ASSISTANT_MODEL)")
     with open(p, "rb") as f:
         magic = f.read(4)
     if magic != b"GGUF":

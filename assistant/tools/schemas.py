@@ -34,10 +34,21 @@ class NoArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+EnergySource = Literal["any", "fuel", "battery"]
+SOURCE_DESCRIPTION = ("which energy the driver asked about: fuel, battery (traction battery), or any; "
+                      "the one asked about is said first, and said to be unreadable when it is")
+
+
 class RangeArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
     destination_km: Optional[float] = Field(None, ge=0, le=100000,
                                             description="distance to a destination, to check it can be reached")
+    source: EnergySource = Field("any", description=SOURCE_DESCRIPTION)
+
+
+class EnergyArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    source: EnergySource = Field("any", description=SOURCE_DESCRIPTION)
 
 
 WheelChoice = Literal["all", "front", "rear", "left", "right", "front_left", "front_right", "rear_left", "rear_right"]
@@ -62,13 +73,16 @@ class RangeResult(BaseModel):
     battery_level: Quantity
     low_fuel_light: Quantity
     destination_km: Optional[float] = None
-    can_reach: Optional[bool] = Field(None, description="None when no destination or no readable range")
+    can_reach: Optional[bool] = Field(None, description="None when no destination, or when the readable range "
+                                                        "falls short while a range the car has cannot be read")
+    source: EnergySource = "any"
 
 
 class EnergyResult(BaseModel):
     fuel_level: Quantity
     battery_level: Quantity
     low_fuel_light: Quantity
+    source: EnergySource = "any"
 
 
 class Warning(BaseModel):

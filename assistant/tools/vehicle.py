@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from assistant.state import units
 from assistant.state.signals import CATALOG, TELLTALES, WHEELS
 from assistant.state.store import VehicleState
-from assistant.tools.schemas import (EnergyResult, NoArgs, Quantity, RangeArgs, RangeResult, ServiceResult,
+from assistant.tools.schemas import (EnergyArgs, EnergyResult, NoArgs, Quantity, RangeArgs, RangeResult, ServiceResult,
                                      SignalArgs, SignalResult, TroubleCode, TyreArgs, TyreResult, Warning,
                                      WarningsResult, Wheel)
 
@@ -84,17 +84,20 @@ def get_range(v: VehicleView, args: RangeArgs) -> RangeResult:
     ev = v.read(EV_RANGE, "km", 0)
     res = RangeResult(fuel_range=fuel, fuel_level=v.read(FUEL_LEVEL, digits=0), ev_range=ev,
                       battery_level=v.read(SOC, digits=0), low_fuel_light=v.read(TT + "LowFuel"),
-                      destination_km=args.destination_km)
+                      destination_km=args.destination_km, source=args.source)
     if args.destination_km is not None:
         readable = [q.value for q in (fuel, ev) if q.ok]
-        if readable:
-            res.can_reach = sum(readable) >= args.destination_km
+        unknown = any(not q.ok and q.status != "not_supported" for q in (fuel, ev))
+        if readable and sum(readable) >= args.destination_km:
+            res.can_reach = True
+        elif readable and not unknown:
+            res.can_reach = False       # a "no" only when every range this car has was read
     return res
 
 
-def get_energy_level(v: VehicleView, args: NoArgs) -> EnergyResult:
+def get_energy_level(v: VehicleView, args: EnergyArgs) -> EnergyResult:
     return EnergyResult(fuel_level=v.read(FUEL_LEVEL, digits=0), battery_level=v.read(SOC, digits=0),
-                        low_fuel_light=v.read(TT + "LowFuel"))
+                        low_fuel_light=v.read(TT + "LowFuel"), source=args.source)
 
 
 def get_warnings(v: VehicleView, args: NoArgs) -> WarningsResult:
@@ -183,7 +186,7 @@ class Tool:
 TOOLS: dict[str, Tool] = {t.name: t for t in [
     Tool("get_range", "How far the car can drive on its fuel and battery; optionally whether a "
          "destination distance in km can be reached.", RangeArgs, get_range),
-    Tool("get_energy_level", "Fuel level and traction battery charge in percent.", NoArgs, get_energy_level),
+    Tool("get_energy_level", "Fuel level and traction battery charge in percent.", EnergyArgs, get_energy_level),
     Tool("get_warnings", "Warning lamps that are on (meaning, severity, what to do) and stored "
          "diagnostic trouble codes.", NoArgs, get_warnings),
     Tool("get_service_status", "Distance and time to the next service, overdue, oil life and oil level.",
