@@ -55,8 +55,9 @@ class DialogueFile(pytest.File):
         from assistant.dialogue.suite import load_suite
         self.suite = load_suite(self.path)
         self._results = None
-        for index, step in self.suite.turns:
-            yield DialogueTurn.from_parent(self, name=f"step {index}: {step.say}", index=index)
+        for turn, (index, step) in enumerate(self.suite.turns, 1):
+            # named as the runner names it: "turn 2 (step 3): how far can I go?"
+            yield DialogueTurn.from_parent(self, name=f"turn {turn} (step {index + 1}): {step.say}", index=index)
 
     def results(self):
         if self._results is None:
