@@ -80,3 +80,40 @@ def test_routed_dialect_never_guesses_a_signal_or_refuses(default_model):
         a = Assistant(v.state, default_model)
         ans = a.ask("status of the car")
         assert ans.route in ("model", "unclear") and ans.grounded
+
+
+# A chat template of the hermes family written for this test (not copied from a model): it places
+# the tool schemas itself, as Qwen2.5's does, so the dialect must hand them to the template.
+HERMES_TEMPLATE_WITH_TOOLS = """{%- if tools %}<|im_start|>system
+{{ messages[0]['content'] }}
+
+You may call functions. Their signatures, inside <tools></tools>:
+<tools>
+{%- for tool in tools %}
+{{ tool | tojson }}
+{%- endfor %}
+</tools>
+Call one as <tool_call>{"name": <name>, "arguments": <object>}</tool_call>.<|im_end|>
+{% else %}<|im_start|>system
+{{ messages[0]['content'] }}<|im_end|>
+{% endif %}
+{%- for message in messages[1:] %}<|im_start|>{{ message['role'] }}
+{{ message['content'] }}<|im_end|>
+{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant
+{% endif %}"""
+
+
+def test_template_that_places_tools_gets_the_schemas_and_keeps_a_stable_prefix(tmp_path):
+    model = LocalModel(ModelConfig(prefix_cache_dir=str(tmp_path)))
+    model.metadata["tokenizer.chat_template"] = HERMES_TEMPLATE_WITH_TOOLS
+    with LiveVehicle.from_scenario("low_fuel") as v:
+        a = Assistant(v.state, model)
+        assert a.dialect.name == "hermes" and a.dialect._template_has_tools
+        prefix = a.dialect._prefix_text
+        assert "<tools>" in prefix and '"destination_km"' in prefix and '"get_tyre_pressures"' in prefix
+        assert model.prefix_tokens, "the system prompt with the tools is the cached prefix"
+        # a whole turn through the template: user, the call, the tool result, after the same prefix
+        ans = a.ask("how far can I go?")
+        assert ans.grounded and "48" in ans.text
+        suffix = a.dialect._suffix([{"role": "user", "content": "q"}, {"role": "tool", "content": "{}"}])
+        assert prefix.endswith("<|im_start|>user\n") and suffix.startswith("q<|im_end|>") and "<|im_start|>tool" in suffix
