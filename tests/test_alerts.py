@@ -106,3 +106,21 @@ def test_alerts_in_the_persona_language():
     persona = load_persona("lumiere")
     (a,) = AlertMonitor.for_persona(st, persona, persona.style(), None, clock=clock).poll()
     assert a.text.startswith("Attention")
+
+
+def test_chat_prints_the_alert_when_the_oil_lamp_comes_on_between_questions():
+    """`assistant chat` on the oil_light_midway scenario (the lamp comes on at 8 s on the bus):
+    the alert is printed once, unprompted, before the next question is asked."""
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+    p = subprocess.Popen([sys.executable, "-m", "assistant", "chat", "--no-model", "--scenario", "oil_light_midway"],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        time.sleep(10.0)
+        out, err = p.communicate("quit\n", timeout=60)
+    finally:
+        p.kill()
+    assert p.returncode == 0, err
+    assert out.count("[alert] Warning: oil pressure is low.") == 1, out

@@ -16,6 +16,8 @@ def add_parser(sub) -> None:
                                    "'and in miles?' or 'what about the rear ones?' refer to the previous turn.")
     p.add_argument("--show-tools", "--verbose-tools", dest="show_tools", action="store_true",
                    help="show which tools ran and what they returned")
+    p.add_argument("--no-alerts", action="store_true",
+                   help="do not print proactive warnings (a critical lamp coming on) between questions")
     add_assistant_args(p)
     p.set_defaults(run=run)
 
@@ -23,8 +25,11 @@ def add_parser(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     vehicle = open_vehicle(args)
     show_tools = args.show_tools or args.verbose > 0
+    monitor = None
     try:
         assistant = build_assistant(args, vehicle)
+        if not args.no_alerts:
+            monitor = assistant.alert_monitor(lambda alert: print(f"\n[alert] {alert.text}", flush=True)).start()
         interactive = sys.stdin.isatty()
         greeting = getattr(getattr(assistant, "persona", None), "greeting", None) or \
             "Ask me about range, fuel, warning lights, service or tyres."
@@ -62,5 +67,7 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print(file=sys.stderr)
     finally:
+        if monitor:
+            monitor.stop()
         vehicle.stop()
     return 0
