@@ -66,7 +66,7 @@ def test_unknown_ids_are_logged_again_once_the_interval_has_passed(decoder, capl
                 decoder.on_message_received(frame(0x7AB, bytes(8)))
     logged = [r.getMessage() for r in caplog.records if "0x7AB" in r.getMessage()]
     assert 3 <= len(logged) <= 11, len(logged)      # every ~0.05 s (up to 4096 frames later), not per frame
-    n = int(logged[-1].split("(")[-1].split()[0])  # "... (N unknown id frames so far)"
+    n = int(logged[-1].split("(")[-1].split()[0])  # "... (N such frames so far)"
     assert 0 < n <= decoder.counts["unknown_id"]
 
 

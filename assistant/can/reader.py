@@ -173,7 +173,7 @@ class FrameDecoder(can.Listener):
                     f"not an id of profile {self.profile.name}; skipped")
         else:
             what = f"{'error' if msg.is_error_frame else 'remote'} frame 0x{msg.arbitration_id:X}; skipped"
-        logged = self._warn(kind, "%s (%d %s frames so far)", what, n, kind.replace("_", " "))
+        logged = self._warn(kind, "%s (%d such frames so far)", what, n)
         step = 1 if logged else min(getattr(self, "_step_" + kind) * 2, self._MAX_LOG_STEP)
         setattr(self, "_step_" + kind, step)
         setattr(self, "_due_" + kind, n + step)
