@@ -2,6 +2,8 @@
 synthesiser (espeak-ng): Korean speech synthesised -> vosk -> command vocabulary -> answer ->
 spoken answer written as WAV. No sound card here, so audio goes through files."""
 
+import array
+import io
 import random
 import shutil
 import subprocess
@@ -10,7 +12,7 @@ import wave
 import pytest
 
 from assistant.errors import UserError
-from assistant.speech.audio import EnergyVAD, read_wav
+from assistant.speech.audio import EnergyVAD, read_wav, rms_dbfs
 from assistant.speech.stt import Recognizer, load_vocabulary
 from assistant.speech.tts import BargeIn, Espeak, FileSpeaker, SoundSpeaker, sentences
 
@@ -81,7 +83,7 @@ def test_noise_is_not_a_question(recognizer, tmp_path):
                 timeout=300)
     assert r.returncode == 0, r.stderr
     assert "question:" not in r.stdout                         # no guessed question
-    assert "didn't catch that" in r.stdout or "didn't hear anything" in r.stdout
+    assert "noise.wav: heard: (nothing)" in r.stdout and "didn't hear anything" in r.stdout   # steady: not speech
 
 
 @pytest.mark.parametrize("make, message", [
@@ -165,3 +167,60 @@ def test_barge_in_stops_playback_between_blocks(tmp_path):
     finished = sp.say("Your next service is due in 300 km or 7 days. Oil life is 8 percent. " * 3)
     assert finished is False
     assert 5 <= len(sp.written) < 30          # stopped early, after the silence frames
+
+
+# ------------------------------------------------------------------------------------ helpers
+
+def espeak_pcm(text, voice="ko", speed=170):
+    wav = subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "--stdout", text],
+                         capture_output=True, check=True).stdout
+    with wave.open(io.BytesIO(wav)) as w:
+        return w.readframes(w.getnframes()), w.getframerate()
+
+
+def noise_pcm(seconds, rate, amp, seed=7):
+    rnd = random.Random(seed)
+    return array.array("h", (rnd.randint(-amp, amp) for _ in range(int(seconds * rate)))).tobytes()
+
+
+def mix(a: bytes, b: bytes) -> bytes:
+    x, y = array.array("h", a), array.array("h", b)
+    n = max(len(x), len(y))
+    x.extend([0] * (n - len(x)))
+    y.extend([0] * (n - len(y)))
+    return array.array("h", (max(-32768, min(32767, p + q)) for p, q in zip(x, y))).tobytes()
+
+
+# ------------------------------------------------------------------------------------ VAD
+
+def test_vad_steady_noise_is_not_an_utterance(tmp_path):
+    """White noise from the first sample (the reviewer's case: one 1.98 s utterance before)."""
+    path = write_pcm(tmp_path / "noise.wav", noise_pcm(2.0, 16000, 12000))
+    audio = read_wav(path)
+    vad = EnergyVAD(audio.rate)
+    assert list(vad.utterances(vad.frames(audio.pcm))) == []
+    assert vad.noise_db == pytest.approx(rms_dbfs(audio.pcm), abs=1.5)     # the floor found the noise
+
+
+def test_vad_noise_that_starts_later_is_absorbed(tmp_path):
+    """A fan switched on after a quiet second: a steady level is noise, not a 12 s utterance."""
+    rate = 16000
+    pcm = noise_pcm(1.0, rate, 30) + noise_pcm(5.0, rate, 3000, seed=3)
+    vad = EnergyVAD(rate)
+    assert list(vad.utterances(vad.frames(pcm))) == []
+    assert vad.steady_rejected == 1 and vad.noise_db > -32
+
+
+@pytest.mark.parametrize("noise_amp", [300, 1000])
+def test_vad_speech_over_steady_noise_is_one_utterance(tmp_path, noise_amp):
+    speech, rate = espeak_pcm("다음 정비 언제 예요")
+    lead = int(0.5 * rate) * 2
+    pcm = mix(b"\x00\x00" * (lead // 2) + speech + b"\x00\x00" * rate,
+              noise_pcm(0.5 + len(speech) / 2 / rate + 1.0, rate, noise_amp))
+    path = write_pcm(tmp_path / "speech_in_noise.wav", pcm, rate=rate)
+    audio = read_wav(path)
+    vad = EnergyVAD(audio.rate)
+    utterances = list(vad.utterances(vad.frames(audio.pcm)))
+    assert len(utterances) == 1
+    seconds = len(utterances[0]) / 2 / rate
+    assert len(speech) / 2 / rate - 0.3 < seconds < len(speech) / 2 / rate + 0.9

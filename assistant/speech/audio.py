@@ -8,8 +8,12 @@ PortAudio) raises :class:`AudioError` with a message saying what is wrong and wh
 from __future__ import annotations
 
 import array
+import itertools
 import math
 import queue
+import statistics
+import threading
+import time
 import wave
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,10 +84,20 @@ class EnergyVAD:
     A frame is speech when it is ``margin_db`` above the noise floor and above ``min_dbfs``.
     An utterance starts after ``start_frames`` speech frames and ends after ``end_silence_ms``
     of non-speech (end of utterance); it is cut at ``max_s``.
+
+    The noise floor is a minimum tracker: it falls at once to any quieter frame and rises
+    slowly (``rise_db_per_s``) on every louder one, speech or not, so noise that starts or grows
+    is absorbed within seconds while the short dips between words keep it down during speech.
+    It starts from the first ``calibrate_ms`` of audio when those are steady (a noise bed, not
+    speech); otherwise from ``initial_floor_db``. An "utterance" whose frame energies hardly vary
+    (standard deviation under ``min_variation_db``) is steady noise, not speech, and is dropped;
+    after a second of such steady "speech" the floor jumps to it.
     """
 
     def __init__(self, rate: int = SAMPLE_RATE, margin_db: float = 12.0, min_dbfs: float = -45.0,
-                 start_frames: int = 3, end_silence_ms: int = 600, max_s: float = 12.0):
+                 start_frames: int = 3, end_silence_ms: int = 600, max_s: float = 12.0,
+                 calibrate_ms: int = 300, rise_db_per_s: float = 6.0, initial_floor_db: float = -60.0,
+                 min_variation_db: float = 2.0):
         self.rate = rate
         self.frame_bytes = int(rate * FRAME_MS / 1000) * 2
         self.margin_db = margin_db
@@ -91,33 +105,92 @@ class EnergyVAD:
         self.start_frames = start_frames
         self.end_frames = max(1, end_silence_ms // FRAME_MS)
         self.max_frames = int(max_s * 1000 / FRAME_MS)
-        self.noise_db = -60.0
+        self.calibrate_frames = max(1, calibrate_ms // FRAME_MS)
+        self.rise_per_frame = rise_db_per_s * FRAME_MS / 1000
+        self.initial_floor_db = initial_floor_db
+        self.min_variation_db = min_variation_db
+        self.steady_frames = 1000 // FRAME_MS
+        self.noise_db: float | None = None        # None until calibrated (or the first frame)
+        self.steady_rejected = 0                  # utterances dropped as steady noise
+
+    # -- the noise floor ---------------------------------------------------------------------
+
+    def calibrate(self, frames: list[bytes]) -> None:
+        """Start the floor from these frames if they are steady (noise); else from the default."""
+        dbs = [rms_dbfs(f) for f in frames]
+        if dbs and max(dbs) - min(dbs) <= 6.0:
+            self.noise_db = min(dbs)
+        else:
+            self.noise_db = min([self.initial_floor_db] + dbs)
+
+    def _track(self, db: float) -> None:
+        self.noise_db = db if db < self.noise_db else min(db, self.noise_db + self.rise_per_frame)
 
     def is_speech(self, frame: bytes) -> bool:
         db = rms_dbfs(frame)
+        if self.noise_db is None:
+            self.noise_db = min(db, self.initial_floor_db)
         speech = db > max(self.noise_db + self.margin_db, self.min_dbfs)
-        if not speech:   # track the floor slowly on non-speech, so steady noise is not speech
-            self.noise_db = 0.95 * self.noise_db + 0.05 * db
+        self._track(db)
         return speech
 
-    def utterances(self, frames: Iterator[bytes]) -> Iterator[bytes]:
-        voiced, run, silence, active = [], 0, 0, False
+    # -- utterances --------------------------------------------------------------------------
+
+    def next_utterance(self, frames: Iterator[bytes], max_wait_frames: int | None = None) -> bytes | None:
+        """Read ``frames`` until one utterance ends; None when they run out first (or when no
+        speech has started within ``max_wait_frames``)."""
+        frames = iter(frames)
+        if self.noise_db is None:
+            head = list(itertools.islice(frames, self.calibrate_frames))
+            self.calibrate(head)
+            frames = itertools.chain(head, frames)
+        voiced: list[bytes] = []
         pre: list[bytes] = []
+        levels: list[float] = []
+        run = silence = waited = 0
+        active = False
         for frame in frames:
             speech = self.is_speech(frame)
             if not active:
                 pre = (pre + [frame])[-self.start_frames - 5:]
                 run = run + 1 if speech else 0
+                waited += 1
                 if run >= self.start_frames:
-                    active, voiced, silence = True, list(pre), 0
+                    active, voiced, silence, levels = True, list(pre), 0, [rms_dbfs(f) for f in pre[-run:]]
+                elif max_wait_frames is not None and waited >= max_wait_frames:
+                    return None
                 continue
             voiced.append(frame)
             silence = 0 if speech else silence + 1
+            if speech:
+                levels.append(rms_dbfs(frame))
+                if len(levels) == self.steady_frames and self._steady(levels):
+                    # A second of "speech" at one level is a noise that just started (fan, engine,
+                    # open window): it becomes the floor at once instead of after the slow rise.
+                    self.noise_db = min(levels)
+                    self.steady_rejected += 1
+                    active, run, voiced, pre, waited = False, 0, [], [], 0
+                    continue
             if silence >= self.end_frames or len(voiced) >= self.max_frames:
-                yield b"".join(voiced)
-                active, run, voiced, pre = False, 0, [], []
-        if active and voiced:
-            yield b"".join(voiced)
+                if self._steady(levels):
+                    self.steady_rejected += 1
+                    active, run, voiced, pre, waited = False, 0, [], [], 0
+                    continue
+                return b"".join(voiced)
+        if active and voiced and not self._steady(levels):
+            return b"".join(voiced)
+        return None
+
+    def _steady(self, levels: list[float]) -> bool:
+        return len(levels) >= self.start_frames and statistics.pstdev(levels) < self.min_variation_db
+
+    def utterances(self, frames: Iterator[bytes]) -> Iterator[bytes]:
+        frames = iter(frames)
+        while True:
+            pcm = self.next_utterance(frames)
+            if pcm is None:
+                return
+            yield pcm
 
     def frames(self, pcm: bytes) -> Iterator[bytes]:
         for i in range(0, len(pcm) - self.frame_bytes + 1, self.frame_bytes):
@@ -134,28 +207,74 @@ def _sounddevice():
     return sounddevice
 
 
-class Microphone:
+class FrameStream:
+    """A live source of 30 ms frames: filled by a capture thread or callback, read by the loop.
+
+    ``frames(stop)`` blocks for the next frame; ``pending()`` takes what is queued now without
+    waiting (the barge-in check reads the microphone this way while an answer plays); ``flush()``
+    throws queued audio away (push-to-talk: what was said before the press is not the question).
+    The queue holds ``max_queue_s``; when the loop falls behind, the newest audio is dropped.
+    """
+
+    name = "audio"
+
+    def __init__(self, rate: int, max_queue_s: float = 6.0):
+        self.rate = rate
+        self.frame_bytes = int(rate * FRAME_MS / 1000) * 2
+        self.q: queue.Queue[bytes] = queue.Queue(maxsize=max(1, int(max_queue_s * 1000 / FRAME_MS)))
+        self.closed = threading.Event()      # no more audio will come (end of a file)
+        self.dropped = 0
+
+    def _put(self, frame: bytes) -> None:
+        try:
+            self.q.put_nowait(frame)
+        except queue.Full:
+            self.dropped += 1      # the consumer is busy: dropping audio beats blocking capture
+
+    def frames(self, stop: threading.Event | None = None, poll_s: float = 0.2) -> Iterator[bytes]:
+        while not (stop is not None and stop.is_set()):
+            try:
+                yield self.q.get(timeout=poll_s)
+            except queue.Empty:
+                if self.closed.is_set():
+                    return
+
+    def pending(self) -> list[bytes]:
+        out = []
+        while True:
+            try:
+                out.append(self.q.get_nowait())
+            except queue.Empty:
+                return out
+
+    def flush(self) -> int:
+        return len(self.pending())
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.closed.set()
+
+
+class Microphone(FrameStream):
     """16 kHz mono capture in 30 ms frames (a sounddevice RawInputStream)."""
 
-    def __init__(self, device: str | int | None = None, rate: int = SAMPLE_RATE):
+    def __init__(self, device: str | int | None = None, rate: int = SAMPLE_RATE, hint: str = ""):
         sd = _sounddevice()
-        self.rate = rate
-        self.q: queue.Queue[bytes] = queue.Queue(maxsize=200)
+        super().__init__(rate)
         try:
             info = sd.query_devices(device, "input")
             sd.check_input_settings(device=device, channels=1, dtype="int16", samplerate=rate)
         except (sd.PortAudioError, ValueError) as e:
-            raise AudioError(f"no usable microphone ({e}); plug one in, pick one with --device, or use "
-                             "--input FILE.wav") from None
+            raise AudioError(f"no usable microphone ({e}); "
+                             + (hint or "plug one in, pick one with --device, or use --input FILE.wav")) from None
         self.name = info["name"]
         self.stream = sd.RawInputStream(samplerate=rate, channels=1, dtype="int16", device=device,
                                         blocksize=int(rate * FRAME_MS / 1000), callback=self._cb)
 
     def _cb(self, indata, frames, time_info, status) -> None:
-        try:
-            self.q.put_nowait(bytes(indata))
-        except queue.Full:
-            pass   # the consumer is busy (answering): dropping audio beats blocking the driver
+        self._put(bytes(indata))
 
     def __enter__(self) -> "Microphone":
         self.stream.start()
@@ -164,10 +283,51 @@ class Microphone:
     def __exit__(self, *exc) -> None:
         self.stream.stop()
         self.stream.close()
+        super().__exit__(*exc)
 
-    def frames(self, timeout: float = 0.5) -> Iterator[bytes]:
-        while True:
-            try:
-                yield self.q.get(timeout=timeout)
-            except queue.Empty:
-                yield b"\x00\x00" * int(self.rate * FRAME_MS / 1000)
+
+class WavMicrophone(FrameStream):
+    """A WAV file played into the loop as if it were the microphone: a capture thread queues its
+    30 ms frames at real time (``speed`` times faster if asked), then ends the stream. The bench
+    and the tests use it where there is no sound card: wake word, push-to-talk and barge-in run
+    exactly as with a microphone, timing included."""
+
+    def __init__(self, path: str | Path, speed: float = 1.0, lead_s: float = 0.0):
+        audio = read_wav(path)
+        super().__init__(audio.rate)
+        self.audio = audio
+        self.name = f"{Path(path).name} (WAV as microphone)"
+        self.speed = speed
+        self.lead_s = lead_s
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self.started_at: float | None = None
+
+    def _run(self) -> None:
+        step = FRAME_MS / 1000 / self.speed
+        self.started_at = time.monotonic()
+        if self._stop.wait(self.lead_s):
+            return
+        t = time.monotonic()
+        pcm, fb = self.audio.pcm, self.frame_bytes
+        for i in range(0, len(pcm) - fb + 1, fb):
+            t += step
+            if self._stop.wait(max(0.0, t - time.monotonic())):
+                break
+            self._put(pcm[i:i + fb])
+        self.closed.set()
+
+    def elapsed(self) -> float:
+        """Seconds of the file played so far (its clock), for tests and logs."""
+        return 0.0 if self.started_at is None else (time.monotonic() - self.started_at - self.lead_s) * self.speed
+
+    def __enter__(self) -> "WavMicrophone":
+        self._thread = threading.Thread(target=self._run, name="wav-microphone", daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(2)
+        super().__exit__(*exc)
