@@ -1,9 +1,12 @@
 """``assistant serve``: the head-unit daemon run by systemd (assistant.service).
 
-Reads the config, starts the bus reader, loads the model (prompt prefix from the disk cache),
-starts proactive alerts and the configured interface (microphone, stdin lines, or none), then
-tells systemd READY=1 and feeds the watchdog while the reader and alert threads are alive.
+Reads the config, starts the bus reader, loads the model (prompt prefix from the disk
+cache), starts proactive alerts and the configured interface (microphone, stdin lines, or none),
+then tells systemd READY=1 and feeds the watchdog while the reader and alert threads are alive.
 Exit 2 on a bad config (the unit does not restart on that), 1 on a runtime failure.
+
+Push-to-talk under systemd has no keyboard: each press is a SIGUSR1 to the main process
+(``systemctl kill -s SIGUSR1 --kill-whom=main assistant``, or a steering-wheel button daemon).
 """
 
 from __future__ import annotations
@@ -21,17 +24,25 @@ log = logging.getLogger("assistant.serve")
 def add_parser(sub) -> None:
     p = sub.add_parser("serve", help="run as the head-unit service (systemd Type=notify)",
                        description="The long-running assistant: config from --config, $ASSISTANT_CONFIG or "
-                                   "/etc/assistant/config.yaml. Logs go to stderr (journald under systemd).")
+                                   "/etc/assistant/config.yaml. Logs go to stderr (journald under systemd). "
+                                   "With voice.push_to_talk, send SIGUSR1 for each utterance.")
     p.add_argument("--config", help="config file (default: $ASSISTANT_CONFIG or /etc/assistant/config.yaml)")
     p.add_argument("--check", action="store_true", help="validate the config and exit")
     p.set_defaults(run=run)
 
 
+def _no_sound_hint(cfg, path) -> str:
+    what = "interface: voice" if cfg.interface == "voice" else "voice.enabled: true"
+    return (f"{path} asks for speech ({what}); give the service a sound card (its user is in the "
+            f"'audio' group), or set voice.enabled: false and interface: stdin or none there")
+
+
 def run(args: argparse.Namespace) -> int:
     from assistant.config import config_path, load_config
-    cfg = load_config(args.config)
+    path = config_path(args.config)
+    cfg = load_config(path)
     if args.check:
-        print(f"{config_path(args.config)}: OK")
+        print(f"{path}: OK")
         return 0
     logging.getLogger().setLevel(cfg.log_level)
 
@@ -43,28 +54,43 @@ def run(args: argparse.Namespace) -> int:
     notify = Notifier()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    trigger = None
+    if cfg.interface == "voice" and cfg.voice.push_to_talk:
+        from assistant.speech.loop import SignalTrigger
+        trigger = SignalTrigger(signal.SIGUSR1)        # installed before READY: no press is lost
     t0 = time.monotonic()
+    persona = load_persona(cfg.persona) if cfg.persona else None
+    speaker = mic = None
+    if (cfg.voice.enabled or cfg.interface == "voice"):                                     # fail on a missing sound card before the car starts
+        from assistant.speech.tts import Espeak, SoundSpeaker
+        speaker = SoundSpeaker(Espeak.for_persona(persona), hint=_no_sound_hint(cfg, path))
+    if cfg.interface == "voice":
+        from assistant.speech.audio import Microphone
+        mic = Microphone(cfg.voice.device, hint=f"set voice.device in {path}, or interface: stdin or none")
     notify.status("starting: CAN reader")
     vehicle = LiveVehicle.from_bus(cfg.bus, cfg.vehicle, on_status=lambda s: log.info("%s", s))
     vehicle.reader.start()
-    persona = load_persona(cfg.persona) if cfg.persona else None
     notify.status("starting: language model")
     from assistant.llm.model import LocalModel
     assistant = Assistant(vehicle.state, LocalModel(cfg.llm), persona=persona)
 
-    speak = None
-    if cfg.voice.enabled or cfg.interface == "voice":
-        from assistant.speech.tts import Espeak, SoundSpeaker
-        speaker = SoundSpeaker(Espeak.for_persona(persona))
-        speak = speaker.say
     monitor = None
     if cfg.alerts:
         def on_alert(alert):
             log.warning("alert %s: %s", alert.lamp, alert.text)
             print(f"[alert] {alert.text}", flush=True)
-            if speak:
-                speak(alert.text)
+            if speaker:
+                speaker.say(alert.text, f"alert-{alert.lamp}")    # safety wording: no barge-in
         monitor = assistant.alert_monitor(on_alert).start()
+
+    session = None
+    if cfg.interface == "voice":
+        from assistant.speech.loop import VoiceSession
+        from assistant.speech.stt import Recognizer, load_vocabulary
+        notify.status("starting: speech recogniser")
+        vocab = load_vocabulary(cfg.voice.vocabulary) if cfg.voice.vocabulary else None
+        session = VoiceSession(assistant, Recognizer(cfg.voice.vosk_model), vocab, speaker)
+        session.require_wake_word = bool(session.wake_words) and trigger is None
 
     threads = [t for t in (vehicle.reader._thread, monitor._thread if monitor else None) if t]
     notify.start_watchdog(lambda: all(t.is_alive() for t in threads))
@@ -78,15 +104,13 @@ def run(args: argparse.Namespace) -> int:
                     break
                 if line.strip():
                     print(assistant.ask(line.strip()).text, flush=True)
-        elif cfg.interface == "voice":
-            from assistant.speech.audio import Microphone
-            from assistant.speech.loop import VoiceSession
-            from assistant.speech.stt import Recognizer, load_vocabulary
-            vocab = load_vocabulary(cfg.voice.vocabulary) if cfg.voice.vocabulary else None
-            session = VoiceSession(assistant, Recognizer(cfg.voice.vosk_model), vocab, lambda t, n: speak(t),
-                                   require_wake_word=bool(vocab and vocab.wake_words) and not cfg.voice.push_to_talk)
-            session.run_microphone(Microphone(cfg.voice.device), cfg.voice.push_to_talk,
-                                   lambda t: log.info("heard %r -> %r", t.transcript, t.answer), stop)
+        elif session is not None:
+            how = ("push-to-talk: SIGUSR1 per utterance" if trigger else
+                   f"wake word {session.wake_words[0]!r}" if session.require_wake_word else "always listening")
+            log.info("listening on %s (%s)", mic.name, how)
+            session.run_microphone(mic, lambda t: log.info("heard %r -> %r%s", t.transcript, t.answer,
+                                                           " (barged in)" if t.barged_in else ""),
+                                   stop, trigger=trigger, barge_in=True)
         stop.wait()
     except KeyboardInterrupt:
         pass

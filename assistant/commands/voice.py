@@ -15,15 +15,22 @@ def add_parser(sub) -> None:
     p = sub.add_parser("voice", help="voice loop: microphone or WAV files in, speech out",
                        description="Speech in (vosk, optionally limited to a command vocabulary), answer, speech "
                                    "out (espeak-ng in the persona's voice, sentence by sentence). With --input the "
-                                   "audio comes from WAV files (16-bit mono) instead of the microphone.")
+                                   "audio comes from WAV files (16-bit mono) instead of the microphone; each file "
+                                   "is one question. With --mic-wav a WAV is played into the live loop as if it "
+                                   "were the microphone (wake word, push-to-talk and barge-in, in real time).")
     p.add_argument("--input", "-I", nargs="+", metavar="WAV", help="WAV file(s) or folder(s) of them")
+    p.add_argument("--mic-wav", metavar="WAV", help="use this WAV as the microphone (bench: no sound card needed)")
     p.add_argument("--output", "-o", metavar="DIR",
                    help="write spoken answers as WAV files here instead of playing them")
     p.add_argument("--vosk-model", default="vosk-model-small-en-us-0.15",
                    help="vosk model folder (in models/ or a path; default vosk-model-small-en-us-0.15)")
     p.add_argument("--vocabulary", help="command vocabulary: a language in assistant/data/voice (en, ko) or a "
                                         ".yaml; limits recognition to its phrases")
-    p.add_argument("--push-to-talk", action="store_true", help="microphone: press Enter, then speak")
+    p.add_argument("--push-to-talk", action="store_true",
+                   help="microphone: press Enter before each question (no wake word needed)")
+    p.add_argument("--no-barge-in", action="store_true",
+                   help="microphone: do not listen while an answer plays (half duplex; for cabins without "
+                        "echo cancellation)")
     p.add_argument("--device", help="microphone device (name or index; default: the system default)")
     p.add_argument("--no-alerts", action="store_true", help="do not speak proactive warnings")
     add_assistant_args(p)
@@ -45,60 +52,55 @@ def _wavs(items: list[str]) -> list[Path]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from assistant.speech.audio import Microphone, read_wav
-    from assistant.speech.loop import VoiceSession
+    from assistant.speech.audio import AudioError, Microphone, WavMicrophone, read_wav
+    from assistant.speech.loop import EnterTrigger, VoiceSession
     from assistant.speech.stt import Recognizer, load_vocabulary
     from assistant.speech.tts import Espeak, FileSpeaker, SoundSpeaker
 
+    if args.input and args.mic_wav:
+        raise UserError("--input (one question per file) and --mic-wav (a live stream) exclude each other")
     recognizer = Recognizer(args.vosk_model)            # a missing model fails before the car starts
     files = _wavs(args.input) if args.input else None
-    mic = None if files else Microphone(args.device)    # so does a missing microphone
+    mic = None
+    if not files:                                       # so does a missing microphone
+        mic = WavMicrophone(args.mic_wav) if args.mic_wav else Microphone(args.device)
     vocabulary = load_vocabulary(args.vocabulary) if args.vocabulary else None
     vehicle = open_vehicle(args)
     try:
         assistant = build_assistant(args, vehicle)
-        persona = assistant.persona
-        if vocabulary and persona and persona.wake_word and persona.wake_word not in vocabulary.wake_words:
-            vocabulary.wake_words.insert(0, persona.wake_word)      # the persona's wake word wakes it too
         tts = Espeak.for_persona(assistant.persona)
         if args.output:
-            speaker = FileSpeaker(tts, Path(args.output))
-            speak = lambda text, name: print(f"  (spoken to {speaker.say(text, name)})", flush=True)  # noqa: E731
+            # A WAV as microphone is paced in real time, so the answer "plays" for as long as it
+            # would through a sound card and the driver can barge in on it.
+            speaker = FileSpeaker(tts, Path(args.output), realtime=bool(mic))
         else:
-            speaker = SoundSpeaker(tts)
-            speak = lambda text, name: speaker.say(text)  # noqa: E731
-        session = VoiceSession(assistant, recognizer, vocabulary, speak)
+            speaker = SoundSpeaker(tts, hint="use --output DIR to write the answers as WAV files")
+        session = VoiceSession(assistant, recognizer, vocabulary, speaker)
         monitor = None
         if not args.no_alerts:
             def on_alert(alert):
                 print(f"[alert] {alert.text}", flush=True)
-                speak(alert.text, f"alert-{alert.lamp}")
+                speaker.say(alert.text, f"alert-{alert.lamp}")     # safety wording: no barge-in
             monitor = assistant.alert_monitor(on_alert)
         if files:
-            for wav in files:
-                if monitor:
-                    monitor.poll()
-                turn = session.handle(read_wav(wav), wav.stem)
-                print(f"{wav.name}: heard: {turn.transcript or '(nothing)'}")
-                if turn.question and turn.question != turn.transcript:
-                    print(f"  question: {turn.question}")
-                print(f"  answer: {turn.answer}", flush=True)
-            return 0
-        # Microphone: wake word (vocabulary) or push-to-talk.
-        session.require_wake_word = bool(vocabulary and vocabulary.wake_words) and not args.push_to_talk
+            return _run_files(session, files, monitor, read_wav, AudioError)
+        # A live stream: the wake word (the persona's and the vocabulary's), or push-to-talk.
+        session.require_wake_word = bool(session.wake_words) and not args.push_to_talk
+        trigger = EnterTrigger() if args.push_to_talk else None
         stop = threading.Event()
         if monitor:
             monitor.start()
-        print(f"listening on {mic.name}" + (" (press Enter, then speak)" if args.push_to_talk else
-                                            f" (say {vocabulary.wake_words[0]!r})" if session.require_wake_word
+        print(f"listening on {mic.name}" + (" (press Enter before each question)" if trigger else
+                                            f" (say {session.wake_words[0]!r})" if session.require_wake_word
                                             else ""), file=sys.stderr, flush=True)
+
+        def on_turn(t):
+            print(f"heard: {t.transcript or '(nothing)'}\nanswer: {t.answer}"
+                  + ("\n  (stopped: the driver spoke)" if t.barged_in else ""), flush=True)
+            if t.audio_out:
+                print(f"  (spoken to {t.audio_out})", flush=True)
         try:
-            while not stop.is_set():
-                if args.push_to_talk and not sys.stdin.readline():
-                    break
-                session.run_microphone(mic, args.push_to_talk,
-                                       lambda t: print(f"heard: {t.transcript}\nanswer: {t.answer}", flush=True),
-                                       stop)
+            session.run_microphone(mic, on_turn, stop, trigger=trigger, barge_in=not args.no_barge_in)
         except KeyboardInterrupt:
             pass
         finally:
@@ -107,4 +109,30 @@ def run(args: argparse.Namespace) -> int:
                 monitor.stop()
     finally:
         vehicle.stop()
+    return 0
+
+
+def _run_files(session, files: list[Path], monitor, read_wav, AudioError) -> int:
+    """One turn per file. A bad file is reported (name and problem), counted and skipped."""
+    failed = 0
+    for wav in files:
+        if monitor:
+            monitor.poll()
+        try:
+            audio = read_wav(wav)
+        except AudioError as e:
+            failed += 1
+            print(f"{wav.name}: skipped: {e}", flush=True)
+            print(f"error: {e}", file=sys.stderr, flush=True)
+            continue
+        turn = session.handle(audio, wav.stem)
+        print(f"{wav.name}: heard: {turn.transcript or '(nothing)'}")
+        if turn.question and turn.question != turn.transcript:
+            print(f"  question: {turn.question}")
+        print(f"  answer: {turn.answer}", flush=True)
+        if turn.audio_out:
+            print(f"  (spoken to {turn.audio_out})", flush=True)
+    if failed:
+        print(f"error: {failed} of {len(files)} file(s) could not be read", file=sys.stderr)
+        return 2
     return 0

@@ -1,20 +1,46 @@
 """The in-cabin voice loop: audio -> VAD -> vosk -> (vocabulary) -> assistant -> espeak-ng.
 
 The same :class:`VoiceSession` handles WAV files (``assistant voice --input``; testable without
-a sound card) and the microphone (push-to-talk with Enter, or the persona's wake word).
+a sound card) and a live frame stream (the microphone, or a WAV played as one).
+
+Listening on a stream:
+
+* **Wake word** (default when there is one): the persona's wake word, and the vocabulary's, must
+  begin the request; an utterance without it is ignored, quietly. The wake word alone gets the
+  greeting and opens a short follow-up window in which the next utterance needs no wake word.
+  Without a vocabulary the wake word is found in the free transcript.
+* **Push-to-talk** (a :class:`Trigger`): every utterance needs its own press. Enter on a
+  keyboard (``assistant voice --push-to-talk``) or SIGUSR1 (``assistant serve``, no keyboard:
+  a steering-wheel button daemon or ``systemctl kill -s SIGUSR1 assistant``). What was said
+  before the press is thrown away; nothing said within ``listen_timeout_s`` of it ends the turn.
+* **Barge-in**: while an answer plays, the microphone is still read (through the same VAD); the
+  driver speaking stops playback and what they say is the next utterance. Everything else the
+  microphone captured during the answer (its own voice, noise) is dropped, never a question.
+  With barge-in off, all of it is dropped (half duplex).
+
 Silence gives "nothing heard", noise or an unknown phrase gives "didn't catch that": never
 a crash, never a guessed question.
 """
 
 from __future__ import annotations
 
+import itertools
+import logging
+import re
+import signal
+import sys
 import threading
 import time
+import unicodedata
 from dataclasses import dataclass, field
-from typing import Callable
+from pathlib import Path
+from typing import Callable, Iterator
 
-from assistant.speech.audio import Audio, EnergyVAD, Microphone
+from assistant.speech.audio import Audio, EnergyVAD, FrameStream
 from assistant.speech.stt import Recognizer, Vocabulary
+from assistant.speech.tts import BargeIn
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -25,76 +51,225 @@ class Turn:
     answer: str = ""
     heard_speech: bool = False
     wake_word: bool = False
+    ignored: bool = False                      # no wake word where one is needed: not for us
+    barged_in: bool = False                    # the driver spoke over the answer and stopped it
+    played_s: float = 0.0                      # seconds of the answer that were let out
+    audio_out: Path | None = None              # where a FileSpeaker wrote the answer
+    dropped_frames: int = 0                    # microphone frames captured during the answer, dropped
     timings_ms: dict = field(default_factory=dict)
     details: object = None                     # the pipeline's Answer
 
 
+def normalize(text: str) -> str:
+    """Case-folded words without punctuation, for matching wake words in a transcript."""
+    text = unicodedata.normalize("NFC", text).casefold()
+    return " ".join(re.sub(r"[^\w\s]", " ", text).split())
+
+
+class _CallableSpeaker:
+    """Adapts a plain ``speak(text, name)`` function to the Speaker interface (no barge-in)."""
+
+    def __init__(self, fn: Callable[[str, str], object]):
+        self.fn = fn
+        self.playing = threading.Event()
+        self.last_played_s = 0.0
+        self.last_path = None
+
+    def say(self, text: str, name: str = "answer", barge_in=None) -> bool:
+        self.fn(text, name)
+        return True
+
+
+class Trigger:
+    """Push-to-talk: ``wait`` blocks until the next press; False when no more can come."""
+
+    def wait(self, stop: threading.Event) -> bool:
+        raise NotImplementedError
+
+
+class EnterTrigger(Trigger):
+    """A line on stdin (the Enter key) per utterance; end of input ends the loop."""
+
+    def __init__(self, stream=None, prompt: str | None = "press Enter, then speak"):
+        self.stream = stream if stream is not None else sys.stdin
+        self.prompt = prompt
+
+    def wait(self, stop: threading.Event) -> bool:
+        if self.prompt:
+            print(self.prompt, file=sys.stderr, flush=True)
+        line = self.stream.readline()
+        return bool(line) and not stop.is_set()
+
+
+class SignalTrigger(Trigger):
+    """A signal per utterance (default SIGUSR1), for a service without a keyboard. Install from
+    the main thread. ``press()`` does the same from code."""
+
+    def __init__(self, signum: int = signal.SIGUSR1):
+        self._event = threading.Event()
+        self.signum = signum
+        self._previous = signal.signal(signum, lambda *_: self._event.set())
+
+    def close(self) -> None:
+        """Put the signal's previous handler back."""
+        signal.signal(self.signum, self._previous)
+
+    def press(self) -> None:
+        self._event.set()
+
+    def wait(self, stop: threading.Event) -> bool:
+        while not stop.is_set():
+            if self._event.wait(0.2):
+                self._event.clear()
+                return True
+        return False
+
+
 class VoiceSession:
     def __init__(self, assistant, recognizer: Recognizer, vocabulary: Vocabulary | None = None,
-                 speak: Callable[[str, str], object] | None = None, require_wake_word: bool = False):
+                 speaker=None, require_wake_word: bool = False, wake_words: list[str] | None = None,
+                 follow_up_s: float = 8.0):
         self.assistant = assistant
         self.recognizer = recognizer
+        persona = getattr(assistant, "persona", None)
+        persona_word = persona.wake_word if persona is not None and persona.wake_word else None
+        if vocabulary is not None:
+            vocabulary = vocabulary.model_copy(deep=True)
+            if persona_word and persona_word not in vocabulary.wake_words:
+                vocabulary.wake_words.insert(0, persona_word)   # so the grammar can hear it
         self.vocabulary = vocabulary
-        self.speak = speak or (lambda text, name: None)
+        if wake_words is None:
+            wake_words = ([persona_word] if persona_word else []) + \
+                [w for w in (vocabulary.wake_words if vocabulary else []) if w != persona_word]
+        self.wake_words = wake_words
+        if speaker is None:
+            speaker = _CallableSpeaker(lambda text, name: None)
+        elif not hasattr(speaker, "say"):
+            speaker = _CallableSpeaker(speaker)
+        self.speaker = speaker
         self.require_wake_word = require_wake_word
+        self.follow_up_s = follow_up_s
+        self._awake_until = 0.0
+
+    # -- one utterance -----------------------------------------------------------------------------
 
     def _grammar(self):
         return self.vocabulary.grammar() if self.vocabulary else None
 
-    def handle(self, audio: Audio, name: str = "turn") -> Turn:
+    def find_wake_word(self, text: str) -> tuple[bool, str]:
+        """(found, the words after it) in a transcript."""
+        norm = normalize(text)
+        for w in self.wake_words:
+            nw = normalize(w)
+            if not nw:
+                continue
+            m = re.search(rf"(?:^|\s){re.escape(nw)}(?:\s|$)", norm)
+            if m:
+                return True, norm[m.end():].strip()
+        return False, text
+
+    def handle(self, audio: Audio, name: str = "turn", barge_in=None) -> Turn:
+        """A whole recording (a WAV file): VAD to tell speech from silence, then one turn."""
         t0 = time.perf_counter()
-        turn = Turn(audio.source or name)
         vad = EnergyVAD(audio.rate)
-        utterances = list(vad.utterances(vad.frames(audio.pcm)))
+        heard = vad.next_utterance(vad.frames(audio.pcm)) is not None
+        # A file is one utterance: vosk gets all of it (VAD-trimmed edges cost words); the VAD
+        # has only told silence and steady noise from speech.
+        return self.respond(audio.pcm if heard else b"", audio.rate, name, audio.source or name,
+                            barge_in=barge_in, t0=t0)
+
+    def respond(self, pcm: bytes, rate: int, name: str, source: str = "microphone", barge_in=None,
+                t0: float | None = None) -> Turn:
+        t0 = t0 if t0 is not None else time.perf_counter()
+        turn = Turn(source)
         turn.timings_ms["vad"] = (time.perf_counter() - t0) * 1000
-        if not utterances:
+        if not pcm:
             turn.answer = self.assistant.style_phrase("nothing_heard")
-            self.speak(turn.answer, name)
+            self._speak(turn, name, barge_in)
             return turn
         turn.heard_speech = True
-        # A file is one utterance: vosk gets all of it (VAD-trimmed edges cost words); the VAD
-        # has already told silence from speech.
-        pcm = audio.pcm if audio.source != "microphone" else b"".join(utterances)
-        tr = self.recognizer.transcribe(pcm, audio.rate, self._grammar())
+        tr = self.recognizer.transcribe(pcm, rate, self._grammar())
         turn.transcript = tr.text
         turn.timings_ms["stt"] = (time.perf_counter() - t0) * 1000
-        text = tr.text
+        found, rest = self.find_wake_word(tr.text) if self.wake_words else (False, tr.text)
+        turn.wake_word = found
+        awake = time.monotonic() < self._awake_until
+        if self.require_wake_word and not found and not awake:
+            turn.ignored = True
+            return turn                                  # not for us: stay quiet
+        self._awake_until = 0.0
         if self.vocabulary:
-            turn.wake_word = self.vocabulary.has_wake_word(text)
-            if self.require_wake_word and not turn.wake_word:
-                return turn                          # not for us: stay quiet
-            turn.question = self.vocabulary.question_for(text)
+            turn.question = self.vocabulary.question_for(tr.text)
         else:
-            turn.question = text or None
+            turn.question = (rest if found else tr.text).strip() or None
         if not turn.question:
-            turn.answer = self.assistant.style_phrase("unclear") if not turn.wake_word else \
-                self.assistant.greeting()
+            if found:
+                turn.answer = self.assistant.greeting()
+                self._awake_until = time.monotonic() + self.follow_up_s
+            else:
+                turn.answer = self.assistant.style_phrase("unclear")
         else:
             answer = self.assistant.ask(turn.question)
             turn.details = answer
             turn.answer = answer.text
         turn.timings_ms["answer"] = (time.perf_counter() - t0) * 1000
-        self.speak(turn.answer, name)
+        self._speak(turn, name, barge_in)
         turn.timings_ms["spoken"] = (time.perf_counter() - t0) * 1000
         return turn
 
-    # -- microphone ------------------------------------------------------------------------------
+    def _speak(self, turn: Turn, name: str, barge_in) -> None:
+        finished = self.speaker.say(turn.answer, name, barge_in=barge_in)
+        turn.barged_in = finished is False
+        turn.played_s = getattr(self.speaker, "last_played_s", 0.0)
+        turn.audio_out = getattr(self.speaker, "last_path", None)
 
-    def run_microphone(self, mic: Microphone, push_to_talk: bool, on_turn: Callable[[Turn], None],
-                       stop: threading.Event) -> None:
-        """Wake word (or Enter with push-to-talk) -> one utterance -> answer, until ``stop``."""
+    # -- a live stream -----------------------------------------------------------------------------
+
+    def run_microphone(self, mic: FrameStream, on_turn: Callable[[Turn], None], stop: threading.Event,
+                       trigger: Trigger | None = None, barge_in: bool = True,
+                       listen_timeout_s: float = 8.0, echo_tail_s: float = 0.15) -> None:
+        """Listen until ``stop`` (or the stream ends): one utterance -> one turn, with barge-in.
+
+        ``on_turn`` gets every turn that was for the assistant (not those ignored for want of
+        the wake word)."""
         vad = EnergyVAD(mic.rate)
+        carry: list[bytes] = []
+        n = itertools.count(1)
         with mic:
-            for pcm in vad.utterances(_until(mic.frames(), stop)):
-                if stop.is_set():
+            frames = self._not_while_other_playback(mic.frames(stop), mic)
+            while not stop.is_set():
+                if trigger is not None:
+                    if not trigger.wait(stop):
+                        break
+                    mic.flush()                          # before the press is not the question
+                    carry = []
+                wait = int(listen_timeout_s * 1000 / 30) if trigger is not None else None
+                pcm = vad.next_utterance(itertools.chain(carry, frames), max_wait_frames=wait)
+                carry = []
+                if pcm is None:
+                    if trigger is not None and not stop.is_set() and not mic.closed.is_set():
+                        on_turn(self.respond(b"", mic.rate, f"mic-{next(n)}"))   # pressed, said nothing
+                        continue
                     break
-                turn = self.handle(Audio(pcm, mic.rate, "microphone"), f"mic-{int(time.time())}")
-                if turn.heard_speech and (turn.question or turn.wake_word or not self.require_wake_word):
-                    on_turn(turn)
+                bi = BargeIn(mic, vad, enabled=barge_in)
+                turn = self.respond(pcm, mic.rate, f"mic-{next(n)}", barge_in=bi)
+                if turn.ignored:
+                    continue                             # nothing was said: keep listening as is
+                carry = bi.finish()
+                if not carry:
+                    time.sleep(echo_tail_s)              # the room's echo of the last words
+                    bi.dropped += mic.flush()
+                if trigger is not None:
+                    carry = []                           # push-to-talk: the next question needs a press
+                turn.dropped_frames = bi.dropped
+                log.debug("turn %r: barged_in=%s, %d frames dropped during the answer",
+                          turn.transcript, turn.barged_in, bi.dropped)
+                on_turn(turn)
 
-
-def _until(frames, stop: threading.Event):
-    for f in frames:
-        if stop.is_set():
-            return
-        yield f
+    def _not_while_other_playback(self, frames: Iterator[bytes], mic: FrameStream) -> Iterator[bytes]:
+        """Frames read while another thread (a proactive alert) is speaking are its own voice."""
+        playing = getattr(self.speaker, "playing", None)
+        for f in frames:
+            if playing is not None and playing.is_set():
+                continue
+            yield f

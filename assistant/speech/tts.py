@@ -1,8 +1,10 @@
 """Text to speech with espeak-ng, in the persona's voice, sentence by sentence.
 
-``Speaker.say(text)`` synthesises one sentence at a time, so the first sentence plays while the
-next is synthesised; ``barge_in`` (a callable returning True when the driver speaks) stops
-playback between audio blocks. Without a sound card, ``FileSpeaker`` writes the WAVs instead.
+``Speaker.say(text, name, barge_in)`` synthesises one sentence at a time and plays it in 100 ms
+blocks; before each block it asks ``barge_in`` (see :class:`BargeIn`: the microphone heard the
+driver speak) and stops when it says so. ``SoundSpeaker`` plays through the sound card;
+``FileSpeaker`` writes what would have been played as a WAV (no sound card: tests, the bench),
+at real-time pace when asked, so barge-in behaves as it would in the car.
 """
 
 from __future__ import annotations
@@ -11,12 +13,14 @@ import io
 import re
 import shutil
 import subprocess
+import threading
+import time
 import wave
 from pathlib import Path
 from typing import Callable
 
 from assistant.errors import UserError
-from assistant.speech.audio import Audio, write_wav
+from assistant.speech.audio import Audio, EnergyVAD, FrameStream, write_wav
 
 SENTENCES = re.compile(r"(?<=[.!?])\s+")
 
@@ -52,63 +56,172 @@ def sentences(text: str) -> list[str]:
     return [s for s in SENTENCES.split(text.strip()) if s]
 
 
-class FileSpeaker:
-    """Writes each answer as one WAV (sentences synthesised one by one and joined)."""
+class Speaker:
+    """Sentence-by-sentence playback in 100 ms blocks with a barge-in check before each block.
 
-    def __init__(self, tts: Espeak, out_dir: Path):
+    One answer at a time (a lock: an alert from the monitor thread waits for the answer playing);
+    ``playing`` is set while audio goes out, so the listening loop can tell its own voice from
+    the driver's.
+    """
+
+    BLOCK_S = 0.1
+
+    def __init__(self, tts: Espeak):
         self.tts = tts
-        self.out_dir = Path(out_dir)
-        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.playing = threading.Event()
+        self._lock = threading.Lock()
+        self.last_played_s = 0.0          # seconds of audio the last say() let out
+        self.last_barged_in = False
 
-    def say(self, text: str, name: str) -> Path:
-        parts = [self.tts.synthesize(s) for s in sentences(text)]
-        audio = Audio(b"".join(p.pcm for p in parts), parts[0].rate if parts else 22050)
-        path = self.out_dir / f"{name}.wav"
-        write_wav(path, audio)
-        return path
+    def say(self, text: str, name: str = "answer", barge_in: Callable[[], bool] | None = None) -> bool:
+        """Speak ``text``; False if ``barge_in()`` stopped it."""
+        with self._lock:
+            self.playing.set()
+            played, finished = 0, True
+            rate = 22050
+            try:
+                self.begin(name)
+                for sentence in sentences(text):
+                    audio = self.tts.synthesize(sentence)
+                    rate = audio.rate
+                    block = int(audio.rate * self.BLOCK_S) * 2
+                    with self.open_stream(audio.rate) as out:
+                        for i in range(0, len(audio.pcm), block):
+                            if barge_in is not None and barge_in():
+                                finished = False
+                                break
+                            out.write(audio.pcm[i:i + block])
+                            played += len(audio.pcm[i:i + block])
+                    if not finished:
+                        break
+            finally:
+                self.last_played_s = played / 2 / rate
+                self.last_barged_in = not finished
+                self.end(name, rate)
+                self.playing.clear()
+            return finished
+
+    # hooks for subclasses
+    def begin(self, name: str) -> None:
+        pass
+
+    def end(self, name: str, rate: int) -> None:
+        pass
+
+    def open_stream(self, rate: int):
+        raise NotImplementedError
 
 
-class SoundSpeaker:
-    """Plays through the sound card; stops when ``barge_in()`` says the driver is speaking."""
+class SoundSpeaker(Speaker):
+    """Plays through the sound card (sounddevice). ``hint`` says what to do without one: it
+    differs between ``assistant voice`` (--output) and ``assistant serve`` (the config)."""
 
-    def __init__(self, tts: Espeak, barge_in: Callable[[], bool] | None = None):
+    def __init__(self, tts: Espeak, hint: str = "use --output DIR to write the answers as WAV files"):
         from assistant.speech.audio import _sounddevice
+        super().__init__(tts)
         self.sd = _sounddevice()
-        self.tts = tts
-        self.barge_in = barge_in or (lambda: False)
         try:
             self.sd.query_devices(None, "output")
         except (self.sd.PortAudioError, ValueError) as e:
-            raise TTSError(f"no audio output device ({e}); use --output DIR to write the answers as WAV") from None
-
-    def say(self, text: str, name: str = "") -> bool:
-        """Speak sentence by sentence; False if the driver barged in."""
-        for sentence in sentences(text):
-            audio = self.tts.synthesize(sentence)
-            block = audio.rate // 10 * 2          # 100 ms of 16-bit samples
-            with self.open_stream(audio.rate) as out:
-                for i in range(0, len(audio.pcm), block):
-                    if self.barge_in():
-                        return False
-                    out.write(audio.pcm[i:i + block])
-        return True
+            raise TTSError(f"no audio output device ({e}); {hint}") from None
 
     def open_stream(self, rate: int):
         return self.sd.RawOutputStream(samplerate=rate, channels=1, dtype="int16")
 
 
-class BargeIn:
-    """True once the driver starts speaking (VAD over the microphone frames) during playback."""
+class FileSpeaker(Speaker):
+    """Writes each answer as ``DIR/NAME.wav``: the audio that was let out, cut where the driver
+    barged in. With ``realtime`` every 100 ms block takes 100 ms, as on a sound card."""
 
-    def __init__(self, frames, rate: int = 16000):
-        from assistant.speech.audio import EnergyVAD
-        self.frames = frames
-        self.vad = EnergyVAD(rate)
-        self.run = 0
+    def __init__(self, tts: Espeak, out_dir: Path, realtime: bool = False):
+        super().__init__(tts)
+        self.out_dir = Path(out_dir)
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.realtime = realtime
+        self.last_path: Path | None = None
+        self._pcm: list[bytes] = []
+
+    def begin(self, name: str) -> None:
+        self._pcm = []
+
+    def end(self, name: str, rate: int) -> None:
+        self.last_path = self.out_dir / f"{name}.wav"
+        write_wav(self.last_path, Audio(b"".join(self._pcm), rate))
+
+    def open_stream(self, rate: int):
+        return _PacedSink(self._pcm, rate if self.realtime else None)
+
+
+class _PacedSink:
+    def __init__(self, out: list[bytes], rate: int | None):
+        self.out, self.rate = out, rate
+        self.t = time.monotonic()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+    def write(self, data: bytes) -> None:
+        self.out.append(bytes(data))
+        if self.rate:                       # block like a sound card: len(data) of audio per write
+            self.t += len(data) / 2 / self.rate
+            time.sleep(max(0.0, self.t - time.monotonic()))
+
+
+class BargeIn:
+    """The barge-in check a :class:`Speaker` calls before each block while an answer plays.
+
+    It reads everything the microphone captured since the last call (``FrameStream.pending``,
+    without waiting) through the listening loop's VAD. ``start_frames`` speech frames in a row:
+    the driver is talking, so playback stops and those frames (and whatever is still queued)
+    begin the next utterance (``captured``). Every other frame captured during playback is
+    dropped: it is the assistant's own voice, cabin noise or silence, never a question.
+    With ``enabled=False`` (half duplex) nothing stops playback and everything is dropped.
+    """
+
+    PRE_ROLL = 5
+
+    def __init__(self, source: FrameStream, vad: EnergyVAD | None = None, enabled: bool = True):
+        self.source = source
+        self.vad = vad or EnergyVAD(source.rate)
+        self.enabled = enabled
+        self.captured: list[bytes] = []
+        self.dropped = 0
+        self.triggered = False
+        self._run: list[bytes] = []
+        self._pre: list[bytes] = []          # the last quiet frames: the onset of a word is soft
 
     def __call__(self) -> bool:
-        frame = next(self.frames, None)
-        if frame is None:
-            return False
-        self.run = self.run + 1 if self.vad.is_speech(frame) else 0
-        return self.run >= self.vad.start_frames
+        if self.triggered:
+            return True
+        frames = self.source.pending()
+        for i, frame in enumerate(frames):
+            speech = self.vad.is_speech(frame)
+            if not self.enabled:
+                self.dropped += 1
+                continue
+            if speech:
+                self._run.append(frame)
+                if len(self._run) >= self.vad.start_frames:
+                    self.triggered = True
+                    self.captured = self._pre + self._run + frames[i + 1:]
+                    self._run, self._pre = [], []
+                    return True
+            else:
+                self.dropped += len(self._run) + 1
+                self._pre = (self._pre + self._run + [frame])[-self.PRE_ROLL:]
+                self._run = []
+        return False
+
+    def finish(self) -> list[bytes]:
+        """After playback: drop what was captured while the answer played and not yet read (and
+        an unfinished speech run); return the frames that start the next utterance."""
+        if not self.triggered:
+            self()
+        if not self.triggered:
+            self.dropped += len(self._run)
+            self._run = []
+        captured, self.captured, self.triggered, self._pre = self.captured, [], False, []
+        return captured
