@@ -94,3 +94,64 @@ def test_install_script_dry_run():
     assert r.returncode == 0
     assert "render assistant.service -> /etc/systemd/system/assistant.service" in r.stdout
     assert "+ systemctl daemon-reload" in r.stdout
+
+
+def test_check_validates_every_named_thing_with_lines(tmp_path):
+    """--check (and start-up) load what the config names, not only its shape."""
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text("bus:\n  interface: socketcann\n  channel: can0\n"
+                   "vehicle: nosuchcar\n"
+                   "persona: nobody\n"
+                   "llm:\n  path: nope.gguf\n"
+                   "voice:\n  vosk_model: no-vosk-here\n  vocabulary: xx\n"
+                   "interface: voice\n")
+    for args in (["serve", "--check", "--config", str(cfg)], ["serve", "--config", str(cfg)]):
+        r = run_cli(*args)
+        assert r.returncode == 2 and "OK" not in r.stdout and "Traceback" not in r.stderr
+        for line in [f"{cfg}:2: bus.interface: unknown python-can interface 'socketcann'",
+                     f"{cfg}:4: vehicle: unknown vehicle profile 'nosuchcar' (shipped: demo",
+                     f"{cfg}:5: persona: unknown persona 'nobody'",
+                     f"{cfg}:7: llm.path: model file ",
+                     f"{cfg}:9: voice.vosk_model: no vosk model folder at ",
+                     f"{cfg}:10: voice.vocabulary: unknown vocabulary 'xx' (shipped: en, ko"]:
+            assert line in r.stderr, (line, r.stderr)
+
+
+def test_check_loads_the_gguf_and_the_files_named(tmp_path):
+    real = ROOT / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    truncated = tmp_path / "cut.gguf"
+    truncated.write_bytes(real.read_bytes()[:3_000_000])      # a real header, the weights cut off
+    persona = tmp_path / "p.yaml"
+    persona.write_text("name: X\nlocale: xx-XX\n")
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(f"persona: {persona}\nllm: {{path: {truncated}}}\nvehicle: {tmp_path / 'car.yaml'}\n")
+    r = run_cli("serve", "--check", "--config", str(cfg))
+    assert r.returncode == 2
+    assert f"{cfg}:1: persona: {persona}:2: locale:" in r.stderr
+    assert f"{cfg}:2: llm.path: {truncated}: llama.cpp cannot load it (" in r.stderr and "corrupt" in r.stderr
+    assert f"{cfg}:3: vehicle: " in r.stderr and "file not found" in r.stderr
+    assert "llama_model_load" not in r.stderr                  # llama.cpp's own chatter stays out
+
+
+def test_unused_vosk_model_is_a_warning(tmp_path):
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text("voice: {vosk_model: not-installed-yet}\ninterface: none\n")
+    r = run_cli("serve", "--check", "--config", str(cfg))
+    assert r.returncode == 0 and "OK" in r.stdout
+    assert f"warning: {cfg}:1: voice.vosk_model: no vosk model folder" in r.stderr
+    assert "(unused while interface is 'none')" in r.stderr
+
+
+def test_no_sound_card_message_fits_serve(tmp_path):
+    try:
+        import sounddevice
+        sounddevice.query_devices(None, "output")
+        pytest.skip("this machine has a sound card")
+    except Exception:
+        pass
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(f"bus: {{interface: virtual, channel: serve-sound-{os.getpid()}}}\nvoice: {{enabled: true}}\n")
+    r = run_cli("serve", "--config", str(cfg))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "no audio output device" in r.stderr and "--output" not in r.stderr
+    assert f"{cfg} asks for speech (voice.enabled: true)" in r.stderr and "voice.enabled: false" in r.stderr

@@ -1,6 +1,7 @@
 """``assistant serve``: the head-unit daemon run by systemd (assistant.service).
 
-Reads the config, starts the bus reader, loads the model (prompt prefix from the disk
+Reads the config and checks everything it names (profile, persona, GGUF, vocabulary, vosk model:
+see assistant/config.py), starts the bus reader, loads the model (prompt prefix from the disk
 cache), starts proactive alerts and the configured interface (microphone, stdin lines, or none),
 then tells systemd READY=1 and feeds the watchdog while the reader and alert threads are alive.
 Exit 2 on a bad config (the unit does not restart on that), 1 on a runtime failure.
@@ -27,7 +28,8 @@ def add_parser(sub) -> None:
                                    "/etc/assistant/config.yaml. Logs go to stderr (journald under systemd). "
                                    "With voice.push_to_talk, send SIGUSR1 for each utterance.")
     p.add_argument("--config", help="config file (default: $ASSISTANT_CONFIG or /etc/assistant/config.yaml)")
-    p.add_argument("--check", action="store_true", help="validate the config and exit")
+    p.add_argument("--check", action="store_true",
+                   help="validate the config and everything it names (profile, persona, model files), then exit")
     p.set_defaults(run=run)
 
 
@@ -41,6 +43,8 @@ def run(args: argparse.Namespace) -> int:
     from assistant.config import config_path, load_config
     path = config_path(args.config)
     cfg = load_config(path)
+    for w in cfg.warnings:
+        print(f"warning: {w}", file=sys.stderr)
     if args.check:
         print(f"{path}: OK")
         return 0
@@ -61,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     t0 = time.monotonic()
     persona = load_persona(cfg.persona) if cfg.persona else None
     speaker = mic = None
-    if (cfg.voice.enabled or cfg.interface == "voice"):                                     # fail on a missing sound card before the car starts
+    if cfg.speaks:                                     # fail on a missing sound card before the car starts
         from assistant.speech.tts import Espeak, SoundSpeaker
         speaker = SoundSpeaker(Espeak.for_persona(persona), hint=_no_sound_hint(cfg, path))
     if cfg.interface == "voice":
@@ -110,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
             log.info("listening on %s (%s)", mic.name, how)
             session.run_microphone(mic, lambda t: log.info("heard %r -> %r%s", t.transcript, t.answer,
                                                            " (barged in)" if t.barged_in else ""),
-                                   stop, trigger=trigger, barge_in=True)
+                                   stop, trigger=trigger, barge_in=cfg.voice.barge_in)
         stop.wait()
     except KeyboardInterrupt:
         pass
