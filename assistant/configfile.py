@@ -53,6 +53,27 @@ def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
     return line
 
 
+def _duplicate_keys(node: yaml.Node | None, path: Path) -> list[str]:
+    """YAML keeps the last of two equal keys without a word; in a user file that silently drops
+    what the first one said (an expectation, a signal value), so each duplicate is an error."""
+    problems, stack = [], [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, yaml.MappingNode):
+            seen: dict[str, int] = {}
+            for k, v in n.value:
+                if isinstance(k, yaml.ScalarNode):
+                    line = k.start_mark.line + 1
+                    if k.value in seen:
+                        problems.append(f"{path}:{line}: {k.value}: duplicate key (also on line {seen[k.value]}); "
+                                        "YAML would keep only the last one")
+                    seen.setdefault(k.value, line)
+                stack.append(v)
+        elif isinstance(n, yaml.SequenceNode):
+            stack.extend(n.value)
+    return sorted(problems, key=lambda s: int(s.split(":")[1]))
+
+
 def resolve_named(name_or_path: str | Path, folder: Path, kind: str) -> Path:
     """A shipped file by name (``folder/NAME.yaml``) or a path; unknown names list the known ones."""
     p = Path(name_or_path)
@@ -88,6 +109,9 @@ def read_yaml(path: str | Path) -> tuple[Any, yaml.Node | None]:
         raise ConfigError(p, [f"{where}: invalid YAML: {e.problem}"]) from None
     except yaml.YAMLError as e:
         raise ConfigError(p, [f"{p}: invalid YAML: {e}"]) from None
+    duplicates = _duplicate_keys(node, p)
+    if duplicates:
+        raise ConfigError(p, duplicates)
     return data, node
 
 

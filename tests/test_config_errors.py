@@ -175,3 +175,33 @@ def test_every_shipped_scenario_is_valid_for_its_vehicle(path):
     sc = load_scenario(path)
     assert sc.name == path.stem
     check_against_profile(sc, load_profile(sc.vehicle), path)
+
+
+def test_a_duplicated_key_is_an_error_not_a_silent_overwrite(tmp_path):
+    # YAML would keep 48 km and drop 300 km without a word; a bench engineer would never know.
+    p = write(tmp_path, "dup.yaml", """\
+        name: dup
+        signals:
+          Vehicle.Powertrain.FuelSystem.Range: 300000
+          Vehicle.Speed: 50
+          Vehicle.Powertrain.FuelSystem.Range: 48000
+        """)
+    with pytest.raises(ConfigError) as e:
+        load_scenario(p)
+    assert f"{p}:5: Vehicle.Powertrain.FuelSystem.Range: duplicate key (also on line 3)" in str(e.value)
+
+
+def test_a_duplicated_expectation_in_a_dialogue_suite_is_an_error(tmp_path):
+    from assistant.dialogue.suite import load_suite
+    p = write(tmp_path, "suite.yaml", """\
+        name: dup
+        scenario: low_fuel
+        steps:
+          - say: which tyre is low
+            expect:
+              contains: ["rear left"]
+              contains: ["low"]
+        """)
+    with pytest.raises(ConfigError) as e:
+        load_suite(p)
+    assert f"{p}:7: contains: duplicate key (also on line 6)" in str(e.value)
