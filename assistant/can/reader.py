@@ -244,9 +244,7 @@ class FrameDecoder(can.Listener):
             self.state.update(d.canonical, pub, t, source)
 
     def _dtc_publish(self, c: _DtcCycle, codes: list[str], canonical: str, t: float, source: str) -> None:
-        if codes != c.published:
-            c.published = codes
-        c.last_cycle = codes
+        c.published = c.last_cycle = codes
         c.current = True
         self.state.update(canonical, c.published, t, source)
 
