@@ -65,14 +65,15 @@ def config_path(arg: str | None = None) -> Path:
     return Path(arg or os.environ.get("ASSISTANT_CONFIG") or DEFAULT_PATH)
 
 
-def load_config(path: str | Path | None = None, check: bool = True) -> Config:
-    """Read and validate the config; with ``check`` also every file and model it names.
+def load_config(path: str | Path | None = None, check: bool = True, load_gguf: bool = True) -> Config:
+    """Read and validate the config; with ``check`` also every file and model it names
+    (``load_gguf=False``: the GGUF's header only, for a caller that loads the model next anyway).
     Raises :class:`ConfigError` listing every problem as ``file:line: field: problem``."""
     p = config_path(str(path) if path else None)
     data, node = read_yaml(p)
     cfg = validate(Config, data, p, node)
     if check:
-        errors, warnings = check_references(cfg, p, node)
+        errors, warnings = check_references(cfg, p, node, load_gguf)
         if errors:
             raise ConfigError(p, errors)
         cfg._warnings = warnings
@@ -84,7 +85,7 @@ def _first_line(e: BaseException) -> str:
     return text if "\n" not in text else text.replace("\n", "; ")
 
 
-def check_references(cfg: Config, path: Path, node: Any) -> tuple[list[str], list[str]]:
+def check_references(cfg: Config, path: Path, node: Any, load_gguf: bool = True) -> tuple[list[str], list[str]]:
     """(errors, warnings): does every thing the config names exist and load?"""
     from assistant.can.dbc import DbcError
     from assistant.errors import UserError
@@ -119,7 +120,7 @@ def check_references(cfg: Config, path: Path, node: Any) -> tuple[list[str], lis
     from assistant.llm.model import ModelError, _check_file
     try:
         _check_file(gguf)
-        complaint = gguf_load_error(gguf)
+        complaint = gguf_load_error(gguf) if load_gguf else None
         if complaint:
             problem(("llm", "path"), f"{gguf}: llama.cpp cannot load it ({complaint})")
     except ModelError as e:

@@ -42,7 +42,9 @@ def _no_sound_hint(cfg, path) -> str:
 def run(args: argparse.Namespace) -> int:
     from assistant.config import config_path, load_config
     path = config_path(args.config)
-    cfg = load_config(path)
+    # A start loads the model for real right after (same clear error, before READY): only
+    # --check has llama.cpp read it here, so a start does not read the GGUF twice.
+    cfg = load_config(path, load_gguf=args.check)
     for w in cfg.warnings:
         print(f"warning: {w}", file=sys.stderr)
     if args.check:
