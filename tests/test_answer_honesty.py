@@ -109,3 +109,19 @@ def test_small_model_routes_unclear_questions_only_when_told(default_model, mode
         assert (assistant._model_route is not None) == routes
     finally:
         default_model.cfg.route_unclear = old
+
+
+def test_a_car_without_low_pressure_flags_never_hears_fine(tmp_path):
+    """The Ford profile maps tyre pressures but no low-pressure flags: a tyre at 150 kPa must not
+    be called fine (that verdict is the car's, and this car does not give it)."""
+    scenario = tmp_path / "ford_soft_tyre.yaml"
+    scenario.write_text("name: ford_soft_tyre\nvehicle: ford\nsignals:\n"
+                        "  Vehicle.Chassis.Axle.Row1.Wheel.Left.Tire.Pressure: 230\n"
+                        "  Vehicle.Chassis.Axle.Row1.Wheel.Right.Tire.Pressure: 232\n"
+                        "  Vehicle.Chassis.Axle.Row2.Wheel.Left.Tire.Pressure: 150\n"
+                        "  Vehicle.Chassis.Axle.Row2.Wheel.Right.Tire.Pressure: 228\n")
+    with LiveVehicle.from_scenario(str(scenario)) as v:
+        assistant = Assistant(v.state)
+        for question in ("are my tyres ok?", "what about the rear left tyre?"):
+            a = assistant.ask(question)
+            assert "150 kPa" in a.text and "fine" not in a.text and "does not say whether" in a.text, a.text

@@ -254,13 +254,16 @@ def render_tyres(r: TyreResult, s: Style, out: Rendering) -> None:
         out.add(unreadable(s, r.wheels[0].pressure if r.wheels else Quantity(signal="tyres"), s.what("tyres")))
         return
     pos = s.position
+    # "Fine" is the car's verdict (its low-pressure flags), never ours: without a flag to read,
+    # the pressures are said as they are (a car that only sends pressures may have one at 150 kPa).
+    judged = all(w.low.ok for w in readable)
     if len(r.wheels) == 1:
         w = r.wheels[0]
         if not w.pressure.ok:
             out.cant_read = True
             out.add(unreadable(s, w.pressure, s.phrase("tyre_pressure_of", position=pos(w.position))))
         else:
-            key = "tyre_one_low" if w in low else "tyre_one_ok"
+            key = "tyre_one_low" if w in low else "tyre_one_ok" if judged else "tyre_one_value"
             out.add(s.phrase(key, position=pos(w.position), value=s.quantity(w.pressure)))
         return
     if low:
@@ -271,7 +274,8 @@ def render_tyres(r: TyreResult, s: Style, out: Rendering) -> None:
                          tyre_word=s.word("tyres_are") if len(low) > 1 else s.word("tyre_is")))
     else:
         listing = ", ".join(f"{pos(w.position)} {s.quantity(w.pressure)}" for w in readable)
-        out.add(s.phrase("tyres_all_ok" if r.wheel == "all" else "tyre_some_ok", list=listing))
+        key = ("tyres_all_ok" if r.wheel == "all" else "tyre_some_ok") if judged else "tyre_values"
+        out.add(_cap(s.phrase(key, list=listing)))
     missing = [w for w in r.wheels if not w.pressure.ok]
     if missing:
         out.cant_read = True
