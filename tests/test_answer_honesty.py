@@ -125,3 +125,17 @@ def test_a_car_without_low_pressure_flags_never_hears_fine(tmp_path):
         for question in ("are my tyres ok?", "what about the rear left tyre?"):
             a = assistant.ask(question)
             assert "150 kPa" in a.text and "fine" not in a.text and "does not say whether" in a.text, a.text
+
+
+def test_a_car_with_low_flags_but_no_pressures_says_which_tyre_is_low(tmp_path):
+    """The Hyundai profile has per-wheel low flags but no pressures: the answer names the low tyre,
+    says the pressures are not reported, and never shows a placeholder for a missing value."""
+    scenario = tmp_path / "hyundai_low_tyre.yaml"
+    scenario.write_text("name: hyundai_low_tyre\nvehicle: hyundai\nsignals:\n" + "".join(
+        f"  Vehicle.Chassis.Axle.{row}.Wheel.{side}.Tire.IsPressureLow: {str(row == 'Row2' and side == 'Left').lower()}\n"
+        for row in ("Row1", "Row2") for side in ("Left", "Right")))
+    with LiveVehicle.from_scenario(str(scenario)) as v:
+        a = Assistant(v.state).ask("are my tyres ok?")
+        assert a.text == "The rear left tyre is low; the others are fine. This car doesn't report its tyre pressures."
+        a = Assistant(v.state).ask("is the front right tyre ok?")
+        assert a.text.startswith("No tyre is reported low.") and "?" not in a.text, a.text

@@ -249,7 +249,8 @@ def render_service(r: ServiceResult, s: Style, out: Rendering) -> None:
 def render_tyres(r: TyreResult, s: Style, out: Rendering) -> None:
     readable = [w for w in r.wheels if w.pressure.ok]
     low = [w for w in r.wheels if w.low.value is True or (w.position in r.low_wheels)]
-    if not readable and not low:
+    flagged = r.wheels and all(w.low.ok for w in r.wheels)       # the car says which tyre is low
+    if not readable and not low and not flagged:
         out.cant_read = True
         out.add(unreadable(s, r.wheels[0].pressure if r.wheels else Quantity(signal="tyres"), s.what("tyres")))
         return
@@ -257,30 +258,35 @@ def render_tyres(r: TyreResult, s: Style, out: Rendering) -> None:
     # "Fine" is the car's verdict (its low-pressure flags), never ours: without a flag to read,
     # the pressures are said as they are (a car that only sends pressures may have one at 150 kPa).
     judged = all(w.low.ok for w in readable)
+    missing = [w for w in r.wheels if not w.pressure.ok]
     if len(r.wheels) == 1:
         w = r.wheels[0]
-        if not w.pressure.ok:
-            out.cant_read = True
-            out.add(unreadable(s, w.pressure, s.phrase("tyre_pressure_of", position=pos(w.position))))
-        else:
+        if w.pressure.ok:
             key = "tyre_one_low" if w in low else "tyre_one_ok" if judged else "tyre_one_value"
             out.add(s.phrase(key, position=pos(w.position), value=s.quantity(w.pressure)))
-        return
-    if low:
+            return
+        if w.low.ok:                               # a low flag without a pressure (Hyundai)
+            key = "tyre_low_flag_only" if w in low else "tyres_flags_ok"
+            out.add(s.phrase(key, positions=pos(w.position), tyre_word=s.word("tyre_is")))
+    elif low:
         positions = s.phrase("and").join(pos(w.position) for w in low)
-        values = s.phrase("and").join(s.quantity(w.pressure) for w in low if w.pressure.ok) or "?"
-        key = "tyre_low" if len(low) < len(r.wheels) else "tyre_low_only"
+        values = s.phrase("and").join(s.quantity(w.pressure) for w in low if w.pressure.ok)
+        key = ("tyre_low" if len(low) < len(r.wheels) else "tyre_low_only") + ("" if values else "_flag")
         out.add(s.phrase(key, positions=positions, values=values,
                          tyre_word=s.word("tyres_are") if len(low) > 1 else s.word("tyre_is")))
-    else:
+    elif readable:
         listing = ", ".join(f"{pos(w.position)} {s.quantity(w.pressure)}" for w in readable)
         key = ("tyres_all_ok" if r.wheel == "all" else "tyre_some_ok") if judged else "tyre_values"
         out.add(_cap(s.phrase(key, list=listing)))
-    missing = [w for w in r.wheels if not w.pressure.ok]
+    else:
+        out.add(s.phrase("tyres_flags_ok"))
     if missing:
         out.cant_read = True
-        out.add(unreadable(s, missing[0].pressure, s.phrase("tyre_pressure_of", position=s.phrase("and").join(
-            pos(w.position) for w in missing))))
+        if len(missing) == len(r.wheels) > 1:
+            out.add(unreadable(s, missing[0].pressure, s.what("tyres")))
+        else:
+            out.add(unreadable(s, missing[0].pressure, s.phrase("tyre_pressure_of", position=s.phrase("and").join(
+                pos(w.position) for w in missing))))
 
 
 def render_signal(r: SignalResult, s: Style, out: Rendering) -> None:
