@@ -209,7 +209,7 @@ def _chain(path: Path, seen: tuple[Path, ...] = ()) -> list[Layer]:
         try:
             base_path = resolve_persona_path(base_ref, relative_to=real.parent)
         except ConfigError:
-            raise ConfigError(path, [f"{origin(chain, ('extends',))}: extends: base persona "
+            raise ConfigError(path, [f"{locate(path, node, ('extends',))}: extends: base persona "
                                      f"{base_ref!r} not found"]) from None
         layers += _chain(base_path, seen + (real,))
     return layers

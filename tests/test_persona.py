@@ -123,6 +123,15 @@ def test_a_small_moving_cap_really_cuts_the_warning_sentence_but_never_the_safet
     assert len(oil.text.split()) > 12                                          # ...though over the cap
 
 
+def test_missing_base_persona_is_a_clear_error_with_its_line(tmp_path):
+    p = write(tmp_path, "child.yaml", "name: Child\nextends: nosuchbase\n")
+    with pytest.raises(ConfigError) as e:
+        load_persona(p)
+    assert f"{p}:2: extends: base persona 'nosuchbase' not found" in str(e.value)
+    r = run_cli("persona", "check", str(p))
+    assert r.returncode == 1 and "Traceback" not in r.stderr + r.stdout and "nosuchbase" in r.stdout + r.stderr
+
+
 def test_circular_extends_is_refused(tmp_path):
     write(tmp_path, "a.yaml", "extends: b.yaml\nname: A\n")
     write(tmp_path, "b.yaml", "extends: a.yaml\nname: B\n")
