@@ -33,7 +33,9 @@ class VoiceConfig(BaseModel):
     vocabulary: str | None = Field(None, description="command vocabulary (en, ko or a .yaml)")
     device: str | None = Field(None, description="microphone; default: the system default")
     push_to_talk: bool = Field(False, description="under `serve` (no keyboard) a press is SIGUSR1 to the process")
-    barge_in: bool = Field(True, description="the driver speaking stops the answer; false = half duplex")
+    barge_in: bool = Field(False, description="the driver speaking stops the answer; needs the microphone "
+                                              "behind an echo canceller, or the assistant's own voice stops "
+                                              "every answer (off by default: half duplex)")
 
 
 class Config(BaseModel):

@@ -139,8 +139,9 @@ def test_persona_voice_settings_reach_espeak(tmp_path):
     tts = Espeak.for_persona(load_persona("lumiere"))
     assert (tts.voice, tts.rate, tts.pitch) == ("fr", 160, 45)
     speaker = FileSpeaker(tts, tmp_path)
-    assert speaker.say("Bonjour. Il vous reste 48 km.", "answer") is True
-    assert speaker.last_path == tmp_path / "answer.wav" and read_wav(speaker.last_path).seconds > 1.0
+    spoken = speaker.say("Bonjour. Il vous reste 48 km.", "answer")
+    assert spoken.finished is True and spoken.played_s > 1.0
+    assert spoken.path == tmp_path / "answer.wav" and read_wav(spoken.path).seconds > 1.0
     assert sentences("One. Two! Three?") == ["One.", "Two!", "Three?"]
 
 
@@ -408,3 +409,21 @@ def test_no_sound_card_message_fits_the_voice_command(tmp_path):
 def test_every_shipped_vocabulary_loads(path):
     vocab = load_vocabulary(path.stem)
     assert vocab.commands and vocab.language == path.stem
+
+
+def test_a_speech_failure_while_running_is_logged_not_fatal(tmp_path, caplog, recognizer):
+    """A voice espeak-ng does not have: the turn keeps its answer as text and the loop goes on
+    (under serve an escaping error would stop the service, or kill the alert thread)."""
+    from assistant.pipeline import Assistant
+    from assistant.speech.tts import say_or_log
+    from assistant.vehicle import LiveVehicle
+    speaker = FileSpeaker(Espeak(voice="zz-no-such-voice"), tmp_path)
+    assert say_or_log(speaker, "The oil pressure is low.", "alert-OilPressure") is None
+    assert "could not speak alert-OilPressure" in caplog.text
+    audio = read_wav(espeak_wav(tmp_path / "q.wav", "타이어 공기압"))        # "tyre pressure"
+    with LiveVehicle.from_scenario("flat_tyre") as v:
+        session = VoiceSession(Assistant(v.state), recognizer, load_vocabulary("ko"), speaker)
+        turn = session.handle(audio, "q")
+    assert "rear left" in turn.answer and "96 kPa" in turn.answer
+    assert turn.audio_out is None and not turn.barged_in
+    assert "could not speak q" in caplog.text

@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     from assistant.speech.audio import AudioError, Microphone, WavMicrophone, read_wav
     from assistant.speech.loop import EnterTrigger, VoiceSession
     from assistant.speech.stt import Recognizer, load_vocabulary
-    from assistant.speech.tts import Espeak, FileSpeaker, SoundSpeaker
+    from assistant.speech.tts import Espeak, FileSpeaker, SoundSpeaker, say_or_log
 
     if args.input and args.mic_wav:
         raise UserError("--input (one question per file) and --mic-wav (a live stream) exclude each other")
@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
         if not args.no_alerts:
             def on_alert(alert):
                 print(f"[alert] {alert.text}", flush=True)
-                speaker.say(alert.text, f"alert-{alert.lamp}")     # safety wording: no barge-in
+                say_or_log(speaker, alert.text, f"alert-{alert.lamp}")     # safety wording: no barge-in
             monitor = assistant.alert_monitor(on_alert)
         if files:
             return _run_files(session, files, monitor, read_wav, AudioError)

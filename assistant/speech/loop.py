@@ -38,7 +38,7 @@ from typing import Callable, Iterator
 
 from assistant.speech.audio import Audio, EnergyVAD, FrameStream
 from assistant.speech.stt import Recognizer, Vocabulary
-from assistant.speech.tts import BargeIn
+from assistant.speech.tts import BargeIn, Spoken, say_or_log
 
 log = logging.getLogger(__name__)
 
@@ -66,18 +66,14 @@ def normalize(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", " ", text).split())
 
 
-class _CallableSpeaker:
-    """Adapts a plain ``speak(text, name)`` function to the Speaker interface (no barge-in)."""
+class _SilentSpeaker:
+    """No audio out (text only)."""
 
-    def __init__(self, fn: Callable[[str, str], object]):
-        self.fn = fn
+    def __init__(self):
         self.playing = threading.Event()
-        self.last_played_s = 0.0
-        self.last_path = None
 
-    def say(self, text: str, name: str = "answer", barge_in=None) -> bool:
-        self.fn(text, name)
-        return True
+    def say(self, text: str, name: str = "answer", barge_in=None) -> Spoken:
+        return Spoken(True, 0.0)
 
 
 class Trigger:
@@ -142,11 +138,7 @@ class VoiceSession:
             wake_words = ([persona_word] if persona_word else []) + \
                 [w for w in (vocabulary.wake_words if vocabulary else []) if w != persona_word]
         self.wake_words = wake_words
-        if speaker is None:
-            speaker = _CallableSpeaker(lambda text, name: None)
-        elif not hasattr(speaker, "say"):
-            speaker = _CallableSpeaker(speaker)
-        self.speaker = speaker
+        self.speaker = speaker if speaker is not None else _SilentSpeaker()
         self.require_wake_word = require_wake_word
         self.follow_up_s = follow_up_s
         self._awake_until = 0.0
@@ -218,10 +210,10 @@ class VoiceSession:
         return turn
 
     def _speak(self, turn: Turn, name: str, barge_in) -> None:
-        finished = self.speaker.say(turn.answer, name, barge_in=barge_in)
-        turn.barged_in = finished is False
-        turn.played_s = getattr(self.speaker, "last_played_s", 0.0)
-        turn.audio_out = getattr(self.speaker, "last_path", None)
+        spoken = say_or_log(self.speaker, turn.answer, name, barge_in=barge_in)
+        if spoken is not None:
+            turn.barged_in = not spoken.finished
+            turn.played_s, turn.audio_out = spoken.played_s, spoken.path
 
     # -- a live stream -----------------------------------------------------------------------------
 

@@ -10,17 +10,21 @@ at real-time pace when asked, so barge-in behaves as it would in the car.
 from __future__ import annotations
 
 import io
+import logging
 import re
 import shutil
 import subprocess
 import threading
 import time
 import wave
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 from assistant.errors import UserError
 from assistant.speech.audio import Audio, EnergyVAD, FrameStream, write_wav
+
+log = logging.getLogger(__name__)
 
 SENTENCES = re.compile(r"(?<=[.!?])\s+")
 
@@ -56,6 +60,25 @@ def sentences(text: str) -> list[str]:
     return [s for s in SENTENCES.split(text.strip()) if s]
 
 
+@dataclass(frozen=True)
+class Spoken:
+    """What one ``say()`` let out."""
+
+    finished: bool                  # False: the driver barged in
+    played_s: float                 # seconds of audio played
+    path: Path | None = None        # the WAV written, for a speaker that writes files
+
+
+def say_or_log(speaker, text: str, name: str, **kw) -> "Spoken | None":
+    """``speaker.say`` for a running loop or service: a synthesiser or sound-card failure is logged
+    and the text stays printed, instead of ending the loop (and, for alerts, the alert thread)."""
+    try:
+        return speaker.say(text, name, **kw)
+    except Exception as e:  # noqa: BLE001  TTSError, sounddevice.PortAudioError, OSError
+        log.error("could not speak %s: %s", name, e)
+        return None
+
+
 class Speaker:
     """Sentence-by-sentence playback in 100 ms blocks with a barge-in check before each block.
 
@@ -70,11 +93,10 @@ class Speaker:
         self.tts = tts
         self.playing = threading.Event()
         self._lock = threading.Lock()
-        self.last_played_s = 0.0          # seconds of audio the last say() let out
-        self.last_barged_in = False
 
-    def say(self, text: str, name: str = "answer", barge_in: Callable[[], bool] | None = None) -> bool:
-        """Speak ``text``; False if ``barge_in()`` stopped it."""
+    def say(self, text: str, name: str = "answer", barge_in: Callable[[], bool] | None = None) -> "Spoken":
+        """Speak ``text``; what went out comes back (``finished`` is False if ``barge_in()`` stopped
+        it), so an alert spoken from another thread cannot be taken for this answer."""
         with self._lock:
             self.playing.set()
             played, finished = 0, True
@@ -95,18 +117,17 @@ class Speaker:
                     if not finished:
                         break
             finally:
-                self.last_played_s = played / 2 / rate
-                self.last_barged_in = not finished
-                self.end(name, rate)
+                path = self.end(name, rate)
                 self.playing.clear()
-            return finished
+            return Spoken(finished, played / 2 / rate, path)
 
     # hooks for subclasses
     def begin(self, name: str) -> None:
         pass
 
-    def end(self, name: str, rate: int) -> None:
-        pass
+    def end(self, name: str, rate: int) -> Path | None:
+        """The answer is out; a speaker that writes files returns the file."""
+        return None
 
     def open_stream(self, rate: int):
         raise NotImplementedError
@@ -138,15 +159,15 @@ class FileSpeaker(Speaker):
         self.out_dir = Path(out_dir)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self.realtime = realtime
-        self.last_path: Path | None = None
         self._pcm: list[bytes] = []
 
     def begin(self, name: str) -> None:
         self._pcm = []
 
-    def end(self, name: str, rate: int) -> None:
-        self.last_path = self.out_dir / f"{name}.wav"
-        write_wav(self.last_path, Audio(b"".join(self._pcm), rate))
+    def end(self, name: str, rate: int) -> Path:
+        path = self.out_dir / f"{name}.wav"
+        write_wav(path, Audio(b"".join(self._pcm), rate))
+        return path
 
     def open_stream(self, rate: int):
         return _PacedSink(self._pcm, rate if self.realtime else None)
