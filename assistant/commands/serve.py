@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     persona = load_persona(cfg.persona) if cfg.persona else None
     speaker = mic = None
     if cfg.speaks:                                     # fail on a missing sound card before the car starts
-        from assistant.speech.tts import Espeak, SoundSpeaker, say_or_log
+        from assistant.speech.tts import Espeak, SoundSpeaker
         speaker = SoundSpeaker(Espeak.for_persona(persona), hint=_no_sound_hint(cfg, path))
     if cfg.interface == "voice":
         from assistant.speech.audio import Microphone
@@ -82,11 +82,12 @@ def run(args: argparse.Namespace) -> int:
 
     monitor = None
     if cfg.alerts:
+        from assistant.speech.loop import speak_alert
+
         def on_alert(alert):
             log.warning("alert %s: %s", alert.lamp, alert.text)
             print(f"[alert] {alert.text}", flush=True)
-            if speaker:
-                say_or_log(speaker, alert.text, f"alert-{alert.lamp}")    # safety wording: no barge-in
+            speak_alert(speaker, mic, alert.text, f"alert-{alert.lamp}")
         monitor = assistant.alert_monitor(on_alert).start()
 
     session = None

@@ -53,9 +53,9 @@ def _wavs(items: list[str]) -> list[Path]:
 
 def run(args: argparse.Namespace) -> int:
     from assistant.speech.audio import AudioError, Microphone, WavMicrophone, read_wav
-    from assistant.speech.loop import EnterTrigger, VoiceSession
+    from assistant.speech.loop import EnterTrigger, VoiceSession, speak_alert
     from assistant.speech.stt import Recognizer, load_vocabulary
-    from assistant.speech.tts import Espeak, FileSpeaker, SoundSpeaker, say_or_log
+    from assistant.speech.tts import Espeak, FileSpeaker, SoundSpeaker
 
     if args.input and args.mic_wav:
         raise UserError("--input (one question per file) and --mic-wav (a live stream) exclude each other")
@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
         if not args.no_alerts:
             def on_alert(alert):
                 print(f"[alert] {alert.text}", flush=True)
-                say_or_log(speaker, alert.text, f"alert-{alert.lamp}")     # safety wording: no barge-in
+                speak_alert(speaker, mic, alert.text, f"alert-{alert.lamp}")
             monitor = assistant.alert_monitor(on_alert)
         if files:
             return _run_files(session, files, monitor, read_wav, AudioError)

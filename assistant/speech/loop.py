@@ -76,6 +76,16 @@ class _SilentSpeaker:
         return Spoken(True, 0.0)
 
 
+def speak_alert(speaker, mic: FrameStream | None, text: str, name: str) -> None:
+    """A proactive alert, spoken whole (safety wording: no barge-in). What the microphone queued
+    meanwhile is the alert's own voice, even if the listening loop reads it later: flushed."""
+    if speaker is None:
+        return
+    say_or_log(speaker, text, name)
+    if mic is not None:
+        mic.flush()
+
+
 class Trigger:
     """Push-to-talk: ``wait`` blocks until the next press; False when no more can come."""
 
