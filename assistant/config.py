@@ -67,22 +67,21 @@ def config_path(arg: str | None = None) -> Path:
     return Path(arg or os.environ.get("ASSISTANT_CONFIG") or DEFAULT_PATH)
 
 
-def load_config(path: str | Path | None = None, check: bool = True, load_gguf: bool = True) -> Config:
-    """Read and validate the config; with ``check`` also every file and model it names
-    (``load_gguf=False``: the GGUF's header only, for a caller that loads the model next anyway).
+def load_config(path: str | Path | None = None, load_gguf: bool = True) -> Config:
+    """Read and validate the config and every file and model it names (``load_gguf=False``: the
+    GGUF's header only, for a caller that loads the model next anyway).
     Raises :class:`ConfigError` listing every problem as ``file:line: field: problem``."""
     p = config_path(str(path) if path else None)
     data, node = read_yaml(p)
     cfg = validate(Config, data, p, node)
-    if check:
-        errors, warnings = check_references(cfg, p, node, load_gguf)
-        if errors:
-            raise ConfigError(p, errors)
-        cfg._warnings = warnings
+    errors, warnings = check_references(cfg, p, node, load_gguf)
+    if errors:
+        raise ConfigError(p, errors)
+    cfg._warnings = warnings
     return cfg
 
 
-def _first_line(e: BaseException) -> str:
+def _one_line(e: BaseException) -> str:
     text = str(e).strip()
     return text if "\n" not in text else text.replace("\n", "; ")
 
@@ -109,14 +108,14 @@ def check_references(cfg: Config, path: Path, node: Any, load_gguf: bool = True)
     try:
         load_profile(cfg.vehicle)
     except (ConfigError, DbcError, UserError, OSError) as e:
-        problem(("vehicle",), _first_line(e))
+        problem(("vehicle",), _one_line(e))
 
     if cfg.persona:
         from assistant.persona import load_persona
         try:
             load_persona(cfg.persona)
         except (ConfigError, UserError, OSError) as e:
-            problem(("persona",), _first_line(e))
+            problem(("persona",), _one_line(e))
 
     gguf = cfg.llm.resolved_path()
     from assistant.llm.model import ModelError, _check_file
@@ -139,7 +138,7 @@ def check_references(cfg: Config, path: Path, node: Any, load_gguf: bool = True)
                 problem(("voice", "vocabulary"), f"unknown vocabulary {cfg.voice.vocabulary!r} "
                                                  f"(shipped: {known}; or give a .yaml path)")
             else:
-                problem(("voice", "vocabulary"), _first_line(e))
+                problem(("voice", "vocabulary"), _one_line(e))
 
     from assistant.speech.stt import resolve_model_dir
     try:

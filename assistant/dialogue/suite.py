@@ -177,9 +177,6 @@ class Suite(BaseModel):
     def line_of(self, index: int) -> int | None:
         return self._step_lines[index] if index < len(self._step_lines) else None
 
-    def describe(self, index: int) -> str:
-        return describe_step([s.model_dump(exclude_none=True) for s in self.steps], index)
-
 
 def _short(text: str, n: int = 60) -> str:
     text = " ".join(str(text).split())

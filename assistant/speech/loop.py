@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-from assistant.speech.audio import Audio, EnergyVAD, FrameStream
+from assistant.speech.audio import FRAME_MS, Audio, EnergyVAD, FrameStream
 from assistant.speech.stt import Recognizer, Vocabulary
 from assistant.speech.tts import BargeIn, Spoken, say_or_log
 
@@ -238,14 +238,14 @@ class VoiceSession:
         carry: list[bytes] = []
         n = itertools.count(1)
         with mic:
-            frames = self._not_while_other_playback(mic.frames(stop), mic)
+            frames = self._not_while_other_playback(mic.frames(stop))
             while not stop.is_set():
                 if trigger is not None:
                     if not trigger.wait(stop):
                         break
                     mic.flush()                          # before the press is not the question
                     carry = []
-                wait = int(listen_timeout_s * 1000 / 30) if trigger is not None else None
+                wait = int(listen_timeout_s * 1000 / FRAME_MS) if trigger is not None else None
                 pcm = vad.next_utterance(itertools.chain(carry, frames), max_wait_frames=wait)
                 carry = []
                 if pcm is None:
@@ -268,7 +268,7 @@ class VoiceSession:
                           turn.transcript, turn.barged_in, bi.dropped)
                 on_turn(turn)
 
-    def _not_while_other_playback(self, frames: Iterator[bytes], mic: FrameStream) -> Iterator[bytes]:
+    def _not_while_other_playback(self, frames: Iterator[bytes]) -> Iterator[bytes]:
         """Frames read while another thread (a proactive alert) is speaking are its own voice."""
         playing = getattr(self.speaker, "playing", None)
         for f in frames:

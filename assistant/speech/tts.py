@@ -219,11 +219,10 @@ class BargeIn:
             return True
         frames = self.source.pending()
         for i, frame in enumerate(frames):
-            speech = self.vad.is_speech(frame)
-            if not self.enabled:
+            if not self.enabled:                 # half duplex: our own voice never reaches the VAD
                 self.dropped += 1
                 continue
-            if speech:
+            if self.vad.is_speech(frame):
                 self._run.append(frame)
                 if len(self._run) >= self.vad.start_frames:
                     self.triggered = True
