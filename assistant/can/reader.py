@@ -40,12 +40,14 @@ class RateLimitedLog:
         self._last: dict[str, float] = {}
         self._suppressed: Counter = Counter()
 
-    def __call__(self, kind: str, msg: str, *args) -> bool:
-        """Log now if this kind's interval has passed (True), else count it as suppressed."""
+    def __call__(self, kind: str, msg: str, *args, counted: bool = False) -> bool:
+        """Log now if this kind's interval has passed (True), else count it as suppressed.
+        ``counted``: the message carries its own running total (callers that sample, so the
+        number of calls here is not the number of frames), so no "+N more" is added."""
         now = time.monotonic()
         if now - self._last.get(kind, -1e18) >= self._interval:
             n = self._suppressed.pop(kind, 0)
-            more = f" (+{n} more since last report)" if n else ""
+            more = f" (+{n} more since last report)" if n and not counted else ""
             self._log.warning(msg + more, *args)
             self._last[kind] = now
             return True
@@ -173,7 +175,7 @@ class FrameDecoder(can.Listener):
                     f"not an id of profile {self.profile.name}; skipped")
         else:
             what = f"{'error' if msg.is_error_frame else 'remote'} frame 0x{msg.arbitration_id:X}; skipped"
-        logged = self._warn(kind, "%s (%d such frames so far)", what, n)
+        logged = self._warn(kind, "%s (%d such frames so far)", what, n, counted=True)
         step = 1 if logged else min(getattr(self, "_step_" + kind) * 2, self._MAX_LOG_STEP)
         setattr(self, "_step_" + kind, step)
         setattr(self, "_due_" + kind, n + step)
