@@ -87,3 +87,27 @@ def test_bench_cli_reports_a_malformed_file(tmp_path):
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 2
     assert "oops.yaml" in r.stderr and "get_rnage" in r.stderr
+
+
+def test_a_broken_language_table_names_file_field_and_pattern(tmp_path):
+    from assistant.configfile import ConfigError, load_model
+    from assistant.intent.languages import LanguageIntents
+    bad = tmp_path / "de.yaml"
+    bad.write_text("language: de\nmarkers: [ist, wie]\nrange: ['\\\\breichweite\\\\b', 'wie (weit']\n"
+                   "signals:\n  Vehicle.Speeed: ['tempo']\n")
+    with pytest.raises(ConfigError) as e:
+        load_model(LanguageIntents, bad)
+    msg = str(e.value)
+    assert f"{bad}:3: range:" in msg and "'wie (weit'" in msg and "not a regular expression" in msg
+    assert f"{bad}:5: signals:" in msg or "Vehicle.Speeed" in msg
+
+
+def test_french_and_italian_questions_go_to_their_tables_and_english_stays_english():
+    from assistant.intent.languages import detect
+    from assistant.intent.matcher import match, normalise
+    assert detect(normalise("Combien de carburant reste-t-il ?")).language == "fr"
+    assert detect(normalise("Quanta benzina è rimasta?")).language == "it"
+    for english in ["how far can I go on this charge?", "is there a red light on the dashboard",
+                    "what's the coolant temperature in °C", "do I have a flat tyre?"]:
+        assert detect(normalise(english)) is None, english
+    assert [c.name for c in match("Et la pression des pneus ?")] == ["get_tyre_pressures"]

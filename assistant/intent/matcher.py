@@ -148,6 +148,10 @@ def destination_km(q: str) -> float | None:
 def match(question: str) -> list[ToolCall]:
     """Tool calls implied by a question, in the order of the question; [] when unclear."""
     q = normalise(question)
+    from assistant.intent import languages
+    other = languages.detect(q)
+    if other is not None:                        # French, Italian, ...: that language's table
+        return other.match(q)
     if NOT_A_CAR_QUESTION.search(q):
         return []
     hits: list[tuple[int, ToolCall]] = []
@@ -190,7 +194,11 @@ def match(question: str) -> list[ToolCall]:
 
 
 def is_off_topic(question: str) -> bool:
+    from assistant.intent import languages
     q = normalise(question)
+    other = languages.detect(q)
+    if other is not None:
+        return other.is_off_topic(q)
     return bool(OFF_TOPIC.search(q) or NOT_A_CAR_QUESTION.search(q))
 
 
