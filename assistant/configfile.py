@@ -115,20 +115,19 @@ def read_yaml(path: str | Path) -> tuple[Any, yaml.Node | None]:
     return data, node
 
 
-def format_validation_error(path: str | Path, err: ValidationError, node: yaml.Node | None) -> list[str]:
-    problems = []
+def validation_problems(err: ValidationError) -> list[tuple[tuple[Any, ...], str]]:
+    """(location, message) for each error pydantic found, worded for a person editing the file."""
+    out = []
     for e in err.errors(include_url=False):
         loc = tuple(x for x in e["loc"] if not (isinstance(x, str) and x.startswith("function-")))
-        line = _line_of(node, loc)
-        field = ".".join(str(x) for x in loc) or "(top level)"
-        msg = e["msg"]
-        if e["type"] == "extra_forbidden":
-            msg = "unknown field"
-        elif msg.startswith("Value error, "):
-            msg = msg[len("Value error, "):]
-        where = f"{path}:{line}" if line else str(path)
-        problems.append(f"{where}: {field}: {msg}")
-    return problems
+        msg = "unknown field" if e["type"] == "extra_forbidden" else e["msg"].removeprefix("Value error, ")
+        out.append((loc, msg))
+    return out
+
+
+def format_validation_error(path: str | Path, err: ValidationError, node: yaml.Node | None) -> list[str]:
+    return [f"{locate(path, node, loc)}: {'.'.join(map(str, loc)) or '(top level)'}: {msg}"
+            for loc, msg in validation_problems(err)]
 
 
 def locate(path: str | Path, node: yaml.Node | None, loc: tuple[Any, ...]) -> str:

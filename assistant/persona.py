@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from assistant import paths
 from assistant.answer.render import Style, available_languages, locale_texts
-from assistant.configfile import ConfigError, locate, read_yaml, resolve_named
+from assistant.configfile import ConfigError, locate, read_yaml, resolve_named, validation_problems
 
 PERSONAS_DIR = paths.PROJECT_ROOT / "personas"
 
@@ -257,12 +257,8 @@ def _validate(chain: list[Layer]) -> Persona:
     try:
         persona = Persona.model_validate(_merged(chain))
     except ValidationError as err:
-        problems = []
-        for e in err.errors(include_url=False):
-            loc = tuple(x for x in e["loc"] if not (isinstance(x, str) and x.startswith("function-")))
-            msg = "unknown field" if e["type"] == "extra_forbidden" else e["msg"].removeprefix("Value error, ")
-            problems.append(f"{origin(chain, loc)}: {'.'.join(map(str, loc)) or '(top level)'}: {msg}")
-        raise ConfigError(chain[0].path, problems) from None
+        raise ConfigError(chain[0].path, [f"{origin(chain, loc)}: {'.'.join(map(str, loc)) or '(top level)'}: {msg}"
+                                          for loc, msg in validation_problems(err)]) from None
     found = [f"{origin(chain, loc)}: {'.'.join(map(str, loc))}: {msg}" for loc, msg in persona.problems()]
     if found:
         raise ConfigError(chain[0].path, found)

@@ -37,7 +37,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from assistant.bench.scenario import Scenario, check_against_profile, check_value, resolve_scenario_path
-from assistant.configfile import ConfigError, locate, read_yaml
+from assistant.configfile import ConfigError, locate, read_yaml, validation_problems
 from assistant.state import units as unitconv
 from assistant.state.signals import CATALOG
 from assistant.tools.vehicle import TOOLS
@@ -234,9 +234,7 @@ def load_suite(path: str | Path) -> Suite:
     try:
         suite = Suite.model_validate(data)
     except ValidationError as err:
-        for e in err.errors(include_url=False):
-            loc = tuple(x for x in e["loc"] if not (isinstance(x, str) and x.startswith("function-")))
-            problems.append(at(loc, _message(e)))
+        problems += [at(loc, msg) for loc, msg in validation_problems(err)]
     else:
         problems += [at(loc, msg) for loc, msg in suite.problems()]
     # The scenario and the persona are checked even when the rest is wrong: every problem at once.
@@ -256,10 +254,6 @@ def load_suite(path: str | Path) -> Suite:
     return suite
 
 
-def _message(e: dict) -> str:
-    return "unknown field" if e["type"] == "extra_forbidden" else e["msg"].removeprefix("Value error, ")
-
-
 def _check_scenario(sc: str | dict, name: str, path: Path, node, at) -> tuple[Any, list[str]]:
     """(the checked Scenario, or the path of the scenario file; problems)."""
     from assistant.bench.scenario import load_scenario
@@ -268,7 +262,7 @@ def _check_scenario(sc: str | dict, name: str, path: Path, node, at) -> tuple[An
         try:
             scenario = Scenario.model_validate({"name": name, **sc})
         except ValidationError as err:
-            return None, [at(("scenario",) + tuple(e["loc"]), _message(e)) for e in err.errors(include_url=False)]
+            return None, [at(("scenario",) + loc, msg) for loc, msg in validation_problems(err)]
         found = [at(("scenario",) + loc, msg) for loc, msg in scenario.problems()]
         if found:
             return None, found
