@@ -88,7 +88,8 @@ def resolve_named(name_or_path: str | Path, folder: Path, kind: str) -> Path:
 
 
 def read_yaml(path: str | Path) -> tuple[Any, yaml.Node | None]:
-    """Parse a YAML file; return (data, node tree for line look-ups). Raises ConfigError."""
+    """Parse a YAML file; return (data, node tree for line look-ups). Raises ConfigError (an empty
+    file is one: every user file has something to say)."""
     p = Path(path)
     try:
         raw = p.read_bytes()
@@ -109,6 +110,8 @@ def read_yaml(path: str | Path) -> tuple[Any, yaml.Node | None]:
         raise ConfigError(p, [f"{where}: invalid YAML: {e.problem}"]) from None
     except yaml.YAMLError as e:
         raise ConfigError(p, [f"{p}: invalid YAML: {e}"]) from None
+    if data is None:
+        raise ConfigError(p, [f"{p}: file is empty"])
     duplicates = _duplicate_keys(node, p)
     if duplicates:
         raise ConfigError(p, duplicates)

@@ -196,8 +196,6 @@ def _chain(path: Path, seen: tuple[Path, ...] = ()) -> list[Layer]:
         chain = " -> ".join(str(p) for p in seen + (real,))
         raise ConfigError(path, [f"{path}: extends: circular chain {chain}"])
     data, node = read_yaml(path)
-    if data is None:
-        raise ConfigError(path, [f"{path}: file is empty"])
     if not isinstance(data, dict):
         raise ConfigError(path, [f"{path}: a persona must be a mapping of fields"])
     for key in data:

@@ -205,3 +205,14 @@ def test_a_duplicated_expectation_in_a_dialogue_suite_is_an_error(tmp_path):
     with pytest.raises(ConfigError) as e:
         load_suite(p)
     assert f"{p}:7: contains: duplicate key (also on line 6)" in str(e.value)
+
+
+@pytest.mark.parametrize("kind", ["scenario", "persona", "suite", "profile"])
+def test_an_empty_user_file_is_named_as_empty(tmp_path, kind):
+    from assistant.dialogue.suite import load_suite
+    from assistant.persona import load_persona
+    loader = {"scenario": load_scenario, "persona": load_persona, "suite": load_suite, "profile": load_profile}[kind]
+    p = write(tmp_path, f"{kind}.yaml", "# nothing here yet\n")
+    with pytest.raises(ConfigError) as e:
+        loader(p)
+    assert str(e.value) == f"{p}: file is empty"

@@ -221,8 +221,6 @@ def load_suite(path: str | Path) -> Suite:
     problem as ``file:line: field: problem``."""
     path = Path(path)
     data, node = read_yaml(path)
-    if data is None:
-        raise ConfigError(path, [f"{path}: file is empty"])
     steps = data.get("steps") if isinstance(data, dict) else None
     steps = steps if isinstance(steps, list) else []
 
