@@ -165,8 +165,8 @@ def render_range(r: RangeResult, s: Style, out: Rendering) -> None:
         dest = s.quantity(Quantity(signal=fuel.signal, value=r.destination_km, unit="km"))
         key = {True: "reach_yes", False: "reach_no", None: "reach_unsure"}[r.can_reach]
         out.add(s.phrase(key, range=rng, dest=dest))
-        if r.can_reach is None:                # why it cannot say no: the range it cannot read
-            bad = [q for q in (fuel, ev) if not q.ok and q.status != "not_supported" and q not in bad] + bad
+        if r.can_reach is None:                # why it cannot say no: every range it cannot read
+            bad = [q for q in (fuel, ev) if not q.ok and q.status != "not_supported"]
     elif fuel.ok and ev.ok and ev.value > 0:
         out.add(s.phrase("range_both", fuel=s.quantity(fuel), ev=s.quantity(ev)))
     elif fuel.ok:
