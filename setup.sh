@@ -10,7 +10,7 @@ cd "$(dirname "$0")"
 
 PYTHON=${PYTHON:-python3}
 VENV=.venv
-APT_PACKAGES=(python3-venv espeak-ng libportaudio2 iproute2)
+APT_PACKAGES=(python3-venv espeak-ng libportaudio2 iproute2 systemd)
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
