@@ -256,7 +256,12 @@ def capture_simulator(profile: VehicleProfile, scenario: Scenario, seconds: floa
 
 
 def tile(frames: list[can.Message], n: int) -> list[can.Message]:
-    return [frames[i % len(frames)] for i in range(n)]
+    """``n`` frames: the recording repeated, each repeat stamped after the one before (the
+    reader drops a frame older than the last one of its id, as a real bus never sends)."""
+    span = frames[-1].timestamp - frames[0].timestamp + 0.001
+    return [can.Message(arbitration_id=m.arbitration_id, is_extended_id=m.is_extended_id, data=m.data,
+                        is_fd=m.is_fd, timestamp=m.timestamp + (i // len(frames)) * span)
+            for i in range(n) for m in (frames[i % len(frames)],)]
 
 
 def notifier_thread(channel: str) -> threading.Thread | None:

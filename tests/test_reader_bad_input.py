@@ -213,10 +213,12 @@ def dtc_frames(p, codes):
 
 
 def feed_and_watch(decoder, frames):
-    """Feed frames; return every DTC list the state showed as fresh, one per frame."""
+    """Feed frames in the order given, each stamped as it is fed (the lists reuse frames, and
+    a frame stamped before the last one of its id is out of order); return every DTC list
+    the state showed as fresh, one per frame."""
     seen = []
     for f in frames:
-        decoder.on_message_received(f)
+        decoder.on_message_received(frame(f.arbitration_id, f.data, ext=f.is_extended_id))
         r = decoder.state.get(DTC)
         if r.status == "ok":
             seen.append(r.value)

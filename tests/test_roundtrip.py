@@ -10,7 +10,7 @@ from assistant import paths
 from assistant.bench.scenario import Scenario
 from assistant.bench.simulator import Simulator
 from assistant.can.bus import BusConfig
-from assistant.can.profile import NOT_AVAILABLE, load_profile
+from assistant.can.profile import NOT_AVAILABLE, OUT_OF_RANGE, load_profile
 from assistant.can.reader import BusReader
 from assistant.state.signals import Kind
 from assistant.state.store import OK, VehicleState
@@ -37,6 +37,10 @@ def sample_values(profile, pick):
         raw_lo = round((lo - sig.offset) / sig.scale)
         raw_hi = round((hi - sig.offset) / sig.scale)
         raw = raw_lo + (raw_hi - raw_lo) * (1 + pick) // 3
+        # Inside what the profile accepts: the DBC range and the unit's physical limits
+        # (a DBC allowing a 163.81 % state of charge does not make 109 % a reading).
+        while raw > raw_lo and m.decode(sig.conversion.raw_to_scaled(raw + 1, decode_choices=False)) is OUT_OF_RANGE:
+            raw = (raw_lo + raw) // 2
         phys = sig.conversion.raw_to_scaled(raw, decode_choices=False)
         values[name] = m.decode(phys)
         if values[name] is NOT_AVAILABLE:   # landed on the SNA value: take its neighbour

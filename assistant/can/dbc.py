@@ -17,7 +17,16 @@ therefore does one of exactly two things with every file:
 * **refuse it** with :class:`DbcError` naming the file, the line (when one is known) and the
   problem: file missing or unreadable, not a text file, empty, no messages, or anything
   cantools still cannot parse after normalisation (its ``Invalid syntax at line N``
-  becomes ``DbcError.line == N``).
+  becomes ``DbcError.line == N``), or a ``BO_``/``SG_`` statement that cantools skipped
+  without a word (non-strict cantools drops an incomplete last statement: a file cut short
+  mid-``SG_`` or mid-``BO_`` would otherwise load with fewer signals or messages, and the
+  error would surface later, blaming the map file).
+
+Files that load but are wrong get one warning per finding, after the fixes: two signals of
+one message that share bits (and are not in different multiplexer branches), naming the
+message, both signals and the shared bits (cantools would decode garbage and fail to
+encode, e.g. "int too big to convert"); a signal reaching past its message's length; a file
+that ends without a newline inside a ``BO_``/``SG_`` statement (it may have been cut short).
 
 The pass never adds or removes lines (a dropped statement becomes an empty line), so line
 numbers in warnings and errors are always those of the file on disk.
@@ -53,7 +62,7 @@ import cantools
 
 log = logging.getLogger("assistant.can.dbc")
 
-__all__ = ["DbcError", "load_dbc"]
+__all__ = ["DbcError", "bit_layout", "bit_ranges", "load_dbc", "signal_bits"]
 
 
 class DbcError(Exception):
@@ -485,4 +494,104 @@ def load_dbc(path: str | Path) -> cantools.database.Database:
         raise _refusal(path, dbc.lines, exc) from exc
     if not db.messages:
         raise DbcError(path, None, "no messages")
+    for line, what in _check_loaded(path, dbc, db, text):
+        log.warning("%s:%d: %s", dbc.name, line, what)
     return db
+
+
+_PSEUDO_MESSAGE = "VECTOR__INDEPENDENT_SIG_MSG"   # Vector's holder of unused signals; cantools skips it
+
+
+def _check_loaded(path: Path, dbc: _Dbc, db: cantools.database.Database, text: str) -> list[tuple[int, str]]:
+    """Refuse ``BO_``/``SG_`` statements cantools dropped silently; return the findings about
+    a file that loaded but is wrong, as ``(line, text)``."""
+    loaded = {m.name: {s.name for s in m.signals} for m in db.messages}
+    statements = dbc.scan()[0]
+    last = statements[-1][0] if statements else -1
+    sig_lines: dict[str, dict[str, int]] = {}
+    current: str | None = None
+    for index, keyword in statements:
+        if keyword not in ("BO_", "SG_"):
+            current = None
+            continue
+        line = dbc.lines[index]
+        if keyword == "BO_":
+            m = _BO.match(line)
+            current = m[4] if m else None
+            if current == _PSEUDO_MESSAGE:
+                current = None
+                continue
+            if current in loaded:
+                sig_lines[current] = {}
+                continue
+        elif current is None:                  # a signal of the pseudo message (or of a dropped one)
+            continue
+        else:
+            m = _SG.match(line)
+            if m and m[2] in loaded[current]:
+                sig_lines[current][m[2]] = index
+                continue
+        cut = index == last and not text.endswith("\n")
+        why = ("the file ends in the middle of it: cut short?" if cut else
+               "incomplete or malformed, and cantools skipped it" + (" (it is the last statement: file cut short?)"
+                                                                      if index == last else ""))
+        raise DbcError(path, index + 1, f"{keyword} statement not loaded, {why}: {line.strip()[:120]!r}")
+    findings: list[tuple[int, str]] = []
+    if last >= 0 and not text.endswith("\n") and statements[-1][1] in ("BO_", "SG_"):
+        findings.append((last + 1, f"file ends without a newline inside this {statements[-1][1]} statement: "
+                                   "it may have been cut short"))
+    for message in db.messages:
+        findings += _check_bits(message, sig_lines.get(message.name, {}))
+    return sorted(findings, key=lambda f: f[0])
+
+
+def signal_bits(signal: cantools.database.Signal) -> list[int]:
+    """Bit positions of a signal (bit b of byte n is 8n + b), whatever its byte order."""
+    if signal.byte_order == "little_endian":
+        return list(range(signal.start, signal.start + signal.length))
+    bits, pos = [], signal.start                 # Motorola: MSB first, "sawtooth" numbering
+    for _ in range(signal.length):
+        bits.append(pos)
+        pos = pos + 15 if pos % 8 == 0 else pos - 1
+    return bits
+
+
+def bit_ranges(bits: list[int]) -> str:
+    out: list[str] = []
+    for b in sorted(bits):
+        if out and isinstance(out[-1], list) and out[-1][1] == b - 1:
+            out[-1][1] = b
+        else:
+            out.append([b, b])
+    return ",".join(f"{a}" if a == z else f"{a}..{z}" for a, z in out)
+
+
+def bit_layout(signal: cantools.database.Signal) -> str:
+    return f"{signal.start}|{signal.length}@{1 if signal.byte_order == 'little_endian' else 0}"
+
+
+def _check_bits(message: cantools.database.Message, lines: dict[str, int]) -> list[tuple[int, str]]:
+    """Signals that share bits (when both can be in one frame) or reach past the message."""
+    found: list[tuple[int, str]] = []
+    first_line = min(lines.values(), default=0)
+    masks = []
+    for signal in message.signals:
+        bits = signal_bits(signal)
+        line = lines.get(signal.name, first_line) + 1
+        if bits and (max(bits) >= 8 * message.length or min(bits) < 0):
+            found.append((line, f"message {message.name}: signal {signal.name} ({bit_layout(signal)}) reaches past "
+                                f"the {message.length}-byte message (bits {bit_ranges(bits)})"))
+        mux = (signal.multiplexer_signal, frozenset(signal.multiplexer_ids)) if signal.multiplexer_ids else None
+        masks.append((signal, sum(1 << b for b in bits if b >= 0), mux, line))
+    for i, (a, mask_a, mux_a, _) in enumerate(masks):
+        for b, mask_b, mux_b, line_b in masks[i + 1:]:
+            shared = mask_a & mask_b
+            if not shared:
+                continue
+            if mux_a and mux_b and (mux_a[0] != mux_b[0] or not mux_a[1] & mux_b[1]):
+                continue                         # never in the same frame
+            bits = [k for k in range(shared.bit_length()) if shared >> k & 1]
+            found.append((line_b, f"message {message.name}: signals {a.name} ({bit_layout(a)}) and "
+                                  f"{b.name} ({bit_layout(b)}) overlap at bit(s) {bit_ranges(bits)}: one frame "
+                                  f"cannot carry both, decoded values are wrong and encoding the message fails"))
+    return found

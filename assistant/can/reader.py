@@ -4,11 +4,21 @@ Two parts, one job each:
 
 * :class:`FrameDecoder` is a ``can.Listener``: give it frames (from a ``can.Notifier``, a
   ``can.LogReader`` or a test) and it updates the state. Bad frames (unknown id, error or
-  remote frame, wrong DLC, undecodable mux, value outside the map) are counted and logged at
-  a bounded rate; no exception escapes.
+  remote frame, wrong DLC, undecodable mux, older than the last one of their id, value
+  outside the map or its range) are counted and logged at a bounded rate; no exception
+  escapes.
 * :class:`BusReader` owns the bus: opens it with receive filters limited to the mapped ids,
   runs a ``can.Notifier`` with the decoder, and when the bus errors or the interface vanishes
   keeps the last state (now aging), retries with backoff and recovers when it returns.
+  Because of those filters, frames with unmapped ids never reach the decoder on a live bus
+  (the kernel drops them on socketcan, python-can's ``recv`` on other interfaces): there
+  ``unknown_id`` stays 0 and only frames fed to the decoder directly (a log read with
+  ``can.LogReader``, a test) are counted.
+
+Time: a value's age is measured from when its frame *arrived*, on the state's own clock
+(``VehicleState.clock``, monotonic), never from the timestamp the frame carries (another
+machine's, an interface's or a log's clock). The frame's own timestamp is used only to keep
+each frame id in order (see ``out_of_order``) and for display and history.
 
 The reader never transmits: it only calls ``recv`` through the Notifier.
 """
@@ -24,7 +34,7 @@ from typing import Callable
 import can
 
 from assistant.can.bus import BusConfig, BusOpenError, open_bus
-from assistant.can.profile import NOT_AVAILABLE, MessageCodec, VehicleProfile
+from assistant.can.profile import NOT_AVAILABLE, OUT_OF_RANGE, MessageCodec, VehicleProfile
 from assistant.state import dtc
 from assistant.state.store import VehicleState
 
@@ -82,8 +92,27 @@ class FrameDecoder(can.Listener):
       bytes (cantools ignores the rest). Senders that pad to 8 bytes, or send a CAN FD frame
       for a classic message, are common and their signals are where the DBC says; the counter
       and the log line tell the bench engineer that the DBC and the bus disagree;
+    * its own timestamp is older than that of the last frame accepted with its id, which
+      arrived less than the message's ``stale_after`` ago: ``out_of_order``, skipped (an
+      older frame never replaces a newer value). Once that much time has passed the
+      timestamps going back are taken for a restarted sender clock (interface reopened,
+      recording looped) and the frame is accepted, with a log line. Frames without a
+      timestamp (0) are never reordered;
     * cantools cannot decode it (unknown multiplexer value, ...): ``undecodable``, skipped;
     * a DTC count the message cannot hold, or a DTC slot beyond the count: ``bad_value``.
+
+    Per signal (not per frame): a value outside its DBC signal's minimum/maximum or outside
+    what its canonical unit allows (``PHYSICAL_LIMITS`` in ``assistant/can/profile.py``: a %
+    above 100, a negative pressure, ...) is counted in ``out_of_range`` and stored as "not
+    available": the state reports the signal ``unavailable``, never the impossible value.
+    (A raw value a telltale/bool value table does not list is "not available" too, uncounted.)
+
+    ``timing``: ``"arrival"`` (default, live buses) stamps each frame with the state's clock
+    as it arrives. ``"message"`` takes the frame's own timestamp as its arrival time: for
+    feeding a recording straight into a state whose clock runs on log time (the recorder's
+    receive times are the log's timestamps), e.g. ``VehicleState.for_profile(p, clock=lambda:
+    t_log)`` or ``snapshot(now=t_log)``. There a frame going back less than ``stale_after`` is
+    out of order, and a bigger jump back is a restarted recording (logs joined or looped).
 
     Each kind is logged at most once per ``log_interval`` seconds with the number suppressed.
     For unknown ids and error/remote frames, which can be most of a real bus's traffic, the
@@ -93,26 +122,44 @@ class FrameDecoder(can.Listener):
     """
 
     COUNTERS = ("frames", "decoded", "unknown_id", "short_dlc", "long_dlc", "undecodable",
-                "error_or_remote", "bad_value", "bus_errors")
+                "error_or_remote", "out_of_order", "bad_value", "out_of_range", "bus_errors")
     _MAX_LOG_STEP = 4096
 
-    def __init__(self, profile: VehicleProfile, state: VehicleState, log_interval: float = 5.0):
+    def __init__(self, profile: VehicleProfile, state: VehicleState, log_interval: float = 5.0,
+                 *, timing: str = "arrival"):
+        if timing not in ("arrival", "message"):
+            raise ValueError(f"timing must be 'arrival' or 'message', not {timing!r}")
         self.profile = profile
         self.state = state
+        self.timing = timing
+        self._message_time = timing == "message"
+        self._clock = state.clock
         for c in self.COUNTERS:
             setattr(self, "n_" + c, 0)
         self._dtc: dict[int, _DtcCycle] = {fid: _DtcCycle() for fid, c in profile.codecs.items()
                                            if c.dtc is not None}
         self._warn = RateLimitedLog(log, log_interval)
+        self._lock, self._latest, self._record_history, self._last_good = state.frame_writer()
+        self._history_interval = state.history_interval
         # Counter values at which unknown-id / error-remote frames next ask the rate limiter.
         self._due_unknown_id = self._due_error_or_remote = 1
         self._step_unknown_id = self._step_error_or_remote = 1
         self._sources = {m.canonical: f"{m.message.name}.{m.signal}" for m in profile.mappings.values()}
+        # Per frame id: [own timestamp, arrival time] of the last frame accepted (see
+        # out_of_order), own timestamp of the last one that went into the state's history.
+        self._order = {fid: [float("-inf"), float("-inf"), float("-inf")] for fid in profile.codecs}
         # Per frame id, everything the hot path needs, resolved once (no attribute look-ups per frame).
         self._plan = {
             fid: (c.message, c.message.is_extended_frame, c.message.length,
-                  tuple((m.signal, m.canonical, m.decode, self._sources[m.canonical]) for m in c.mappings), c)
+                  tuple((m.signal, m.canonical, m.decode, self._sources[m.canonical]) for m in c.mappings), c,
+                  self._order[fid], tuple(m.canonical for m in c.mappings),
+                  min(m.stale_after for m in c.mappings + ([c.dtc] if c.dtc else [])))
             for fid, c in profile.codecs.items()}
+
+    def reset_order(self) -> None:
+        """Forget the last timestamp of every id (a new bus session may restart its clock)."""
+        for o in self._order.values():
+            o[0] = o[1] = o[2] = float("-inf")
 
     @property
     def counts(self) -> Counter:
@@ -132,7 +179,7 @@ class FrameDecoder(can.Listener):
                 if self.n_unknown_id >= self._due_unknown_id:
                     self._log_skipped("unknown_id", msg)
             return
-        message, extended, length, entries, codec = plan
+        message, extended, length, entries, codec, order, names, hold = plan
         if extended != msg.is_extended_id:
             self.n_unknown_id += 1
             if self.n_unknown_id >= self._due_unknown_id:
@@ -148,6 +195,12 @@ class FrameDecoder(can.Listener):
             self.n_long_dlc += 1
             self._warn("long_dlc", "frame 0x%X (%s): %d data bytes, DBC says %d; decoded from the "
                        "first %d", msg.arbitration_id, message.name, len(data), length, length)
+        stamp = msg.timestamp
+        now = stamp if self._message_time else self._clock()
+        # Older than the last frame of this id, which arrived within `hold`: out of order.
+        if stamp < order[0] and stamp and -hold < now - order[1] < hold:
+            self._out_of_order(msg, message, order)
+            return
         try:
             decoded = message.decode(data, decode_choices=False)
         except Exception as e:  # cantools raises DecodeError, ValueError, KeyError on garbage
@@ -156,16 +209,61 @@ class FrameDecoder(can.Listener):
                        msg.arbitration_id, message.name, e)
             return
         self.n_decoded += 1
-        t = msg.timestamp or time.time()
-        state = self.state
-        with state.lock:
-            put = state.put
+        if stamp:
+            if stamp < order[0]:
+                self._clock_went_back(msg, message, order)
+            order[0] = stamp
+            order[1] = now
+        else:                    # an unstamped frame (never reordered): display the wall clock
+            stamp = time.time()
+        bad = None
+        latest = self._latest
+        lock = self._lock
+        lock.acquire()                 # not `with`: a third cheaper, and this runs per frame
+        try:
             for sig, canonical, dec, source in entries:
                 v = decoded.get(sig)
                 if v is not None:
-                    put(canonical, dec(v), t, source)
+                    c = dec(v)
+                    if c is OUT_OF_RANGE or c is NOT_AVAILABLE:      # rare: kept off the common path
+                        if c is OUT_OF_RANGE:
+                            bad = (bad or []) + [(canonical, v)]
+                            c = NOT_AVAILABLE
+                        prev = latest.get(canonical)
+                        if prev is not None and prev[0] is not NOT_AVAILABLE:
+                            self._last_good[canonical] = (prev[0], prev[1])
+                    latest[canonical] = (c, now, source, stamp)
+            if names:
+                self.state.updates += len(names)
+                h = order[2]
+                if stamp - h >= self._history_interval or stamp < h:
+                    order[2] = stamp
+                    self._record_history(names, stamp)
+        finally:
+            lock.release()
+        if bad is not None:
+            self._out_of_range(bad)
         if codec.dtc is not None:
-            self._dtc_frame(codec, decoded, t)
+            self._dtc_frame(codec, decoded, now, stamp)
+
+    def _out_of_order(self, msg: can.Message, message, order: list[float]) -> None:
+        self.n_out_of_order += 1
+        self._warn("out_of_order", "frame 0x%X (%s) stamped %.6f, %.6f s before the last one of its id; "
+                   "skipped (%d out-of-order frames so far)", msg.arbitration_id, message.name,
+                   msg.timestamp, order[0] - msg.timestamp, self.n_out_of_order, counted=True)
+
+    def _clock_went_back(self, msg: can.Message, message, order: list[float]) -> None:
+        self._warn("clock_went_back", "frame 0x%X (%s): timestamp %.3f s before the last one of its id, "
+                   "which arrived over its stale_after ago: taken as a restarted sender clock, accepted",
+                   msg.arbitration_id, message.name, order[0] - msg.timestamp)
+
+    def _out_of_range(self, bad: list[tuple[str, object]]) -> None:
+        """Cold path: values outside their signal's range, stored as "not available"."""
+        for canonical, v in bad:
+            self.n_out_of_range += 1
+            m = self.profile.mappings[canonical]
+            self._warn(f"out_of_range {canonical}", "%s; reported unavailable (%d out-of-range values so far)",
+                       m.describe_out_of_range(v), self.n_out_of_range, counted=True)
 
     def _log_skipped(self, kind: str, msg: can.Message) -> None:
         """Cold path: an unknown-id or error/remote frame whose counter reached its due mark."""
@@ -180,7 +278,7 @@ class FrameDecoder(can.Listener):
         setattr(self, "_step_" + kind, step)
         setattr(self, "_due_" + kind, n + step)
 
-    def _dtc_frame(self, codec: MessageCodec, decoded: dict, t: float) -> None:
+    def _dtc_frame(self, codec: MessageCodec, decoded: dict, t: float, stamp: float) -> None:
         """One frame of a multiplexed DTC message: ``count`` codes, one slot per frame.
 
         A list is only ever built from one cycle: slots 0, 1, ..., count-1 received in that
@@ -207,11 +305,11 @@ class FrameDecoder(can.Listener):
         count = d.decode(decoded.get(d.signal))
         if count is NOT_AVAILABLE:
             c.count, c.codes, c.last_cycle, c.published, c.current = -1, [], None, None, False
-            self.state.update(d.canonical, count, t, source)
+            self.state.update(d.canonical, count, t, source, stamp)
             return
         if count == 0:                           # self-contained: "no codes stored"
             c.count, c.codes = -1, []
-            self._dtc_publish(c, [], d.canonical, t, source)
+            self._dtc_publish(c, [], d.canonical, t, source, stamp)
             return
         slot = code = None
         for k, item in enumerate(d.items):
@@ -240,15 +338,16 @@ class FrameDecoder(can.Listener):
             confirmed = pub is None or count == 1 or cycle == pub or cycle == c.last_cycle
             c.last_cycle = cycle
             if confirmed:
-                self._dtc_publish(c, cycle, d.canonical, t, source)
+                self._dtc_publish(c, cycle, d.canonical, t, source, stamp)
                 return
         if c.current:
-            self.state.update(d.canonical, pub, t, source)
+            self.state.update(d.canonical, pub, t, source, stamp)
 
-    def _dtc_publish(self, c: _DtcCycle, codes: list[str], canonical: str, t: float, source: str) -> None:
+    def _dtc_publish(self, c: _DtcCycle, codes: list[str], canonical: str, t: float, source: str,
+                     stamp: float) -> None:
         c.published = c.last_cycle = codes
         c.current = True
-        self.state.update(canonical, c.published, t, source)
+        self.state.update(canonical, c.published, t, source, stamp)
 
     def on_error(self, exc: Exception) -> None:  # called by can.Notifier
         self.n_bus_errors += 1
@@ -309,6 +408,7 @@ class BusReader:
                 continue
             self.bus = bus
             self._failed.clear()
+            self.decoder.reset_order()          # a reopened interface may restart its clock
             watcher = _ErrorWatcher(self)
             notifier = can.Notifier(bus, [self.decoder, watcher], timeout=0.2)
             self.connected.set()

@@ -63,6 +63,7 @@ def render(vehicle: LiveVehicle) -> str:
 # FrameDecoder counters shown under the table, beside frames/decoded (--json has them all).
 FOOTER_COUNTERS = (("unknown_id", "unknown id"), ("short_dlc", "short"), ("long_dlc", "long (decoded)"),
                    ("undecodable", "undecodable"), ("bad_value", "bad value"),
+                   ("out_of_range", "out of range"), ("out_of_order", "out of order"),
                    ("error_or_remote", "error/remote"), ("bus_errors", "bus errors"))
 
 
