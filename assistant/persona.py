@@ -19,6 +19,7 @@ from typing import Any, Literal, NamedTuple
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from assistant import paths
+from assistant.answer.claims import WHOLE_CAR_RE, claims, health_claim
 from assistant.answer.render import Style, available_languages, locale_texts
 from assistant.configfile import ConfigError, locate, read_yaml, resolve_named, validation_problems
 
@@ -38,6 +39,15 @@ SAFE_RATE_WPM = (120, 220)
 DECIMAL_COMMA_LANGS = {"fr", "it", "de", "es", "pt", "nl", "sv", "da", "fi", "pl", "cs"}
 CORE_TOPICS = {"fuel", "range", "warning", "warnings", "tyre", "tyres", "tire", "service", "brake", "oil"}
 SAFETY_KEYS = {"safety", "safety_wording", "critical_wording", "critical", "telltales", "warnings_wording"}
+
+# Phrases said without any reading of the car (nothing heard, not understood, declined, greeted,
+# a signal that cannot be read): a health claim in them ("Everything is fine") is never grounded.
+NO_READING_PHRASES = {"nothing_heard", "greeting", "decline", "unclear", "cant_read", "not_supported",
+                      "unreadable_lamps", "lamps_not_reported", "lamps_unreadable_all",
+                      "lamps_unreadable_others", "lamps_unreadable_some"}
+# Whole-car wordings claims.HEALTH_RE does not list yet ("your car is in perfect shape").
+_WHOLE_CAR_HEALTH_RE = re.compile(r"\b(?:perfect|great|excellent|top|tip-top|fine|good|best) "
+                                  r"(?:shape|condition|form|health|order)\b|\bperfectly\b", re.IGNORECASE)
 
 _TEMPERATURE = {"C": "°C", "°C": "°C", "degC": "°C", "F": "°F", "°F": "°F", "degF": "°F"}
 
@@ -136,9 +146,25 @@ class Persona(BaseModel):
                 found.append((("wording", key), _SAFETY_REFUSAL))
             elif key not in en:
                 found.append((("wording", key), f"unknown phrase {key!r} (phrases: see assistant/data/locales/en.yaml)"))
+            elif (bad := _format_problem(text)) is not None:
+                found.append((("wording", key), bad))
             elif _placeholders(text) != _placeholders(en[key]):
                 found.append((("wording", key), f"must keep the placeholders {sorted(_placeholders(en[key]))}, "
                                                 f"has {sorted(_placeholders(text))}"))
+            elif (bad := _health_problem(key, text)) is not None:
+                found.append((("wording", key), bad))
+        if self.decline_text is not None:
+            if (bad := _format_problem(self.decline_text)) is not None:
+                found.append((("decline_text",), bad))
+            elif _placeholders(self.decline_text) != _placeholders(en["decline"]):
+                found.append((("decline_text",), f"must keep the placeholders {sorted(_placeholders(en['decline']))}, "
+                                                 f"has {sorted(_placeholders(self.decline_text))}"))
+            elif (bad := _health_problem("decline", self.decline_text)) is not None:
+                found.append((("decline_text",), bad))
+        if self.greeting is not None and (bad := _health_problem("greeting", self.greeting)) is not None:
+            found.append((("greeting",), bad))
+        if self.service.dealer_phrase and (bad := _health_problem("", self.service.dealer_phrase)) is not None:
+            found.append((("service", "dealer_phrase"), bad))
         return found
 
     # -- what the engine uses ------------------------------------------------------------------
@@ -168,11 +194,66 @@ def _placeholders(text: str) -> set[str]:
     return {f for _, f, _, _ in string.Formatter().parse(text) if f}
 
 
+def _format_problem(text: str) -> str | None:
+    """Persona texts are filled in with ``str.format``: only plain ``{name}`` placeholders are
+    allowed. A format spec (``{list:>30000000}`` pads to 30 MB), a conversion (``{list!r}``), an
+    attribute or index (``{list.__class__}``, ``{list[0]}``) or a stray brace is refused."""
+    try:
+        parsed = list(string.Formatter().parse(text))
+    except ValueError as e:
+        return f"broken placeholder ({e}); write {{{{ and }}}} for a literal brace"
+    for _, name, spec, conversion in parsed:
+        if name is None:
+            continue
+        if not name.isidentifier() or spec or conversion:
+            shown = "{" + name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+            shown = shown if len(shown) <= 40 else shown[:39] + "…"
+            return (f"placeholder {shown} is not allowed: only plain {{name}} placeholders, without format "
+                    "specs, conversions, attributes or indexes")
+    return None
+
+
+def _health_problem(key: str, text: str) -> str | None:
+    """A brand text that says the car is fine where the engine cannot know it (see
+    docs/personas.md, 'Health claims'): any health claim in a phrase said without a reading; a
+    claim about the whole car in any phrase (no set of readings covers a whole car)."""
+    if key in NO_READING_PHRASES:
+        claim = health_claim(text) or _whole_car_claim(text)
+        if claim:
+            return (f"says the car is fine ({claim!r}), but this text is said without reading the car; "
+                    "a persona must not claim health the engine cannot know (see docs/personas.md)")
+        return None
+    claim = _whole_car_claim(text)
+    if claim:
+        what = "no warning lamp is on" if key.startswith("no_warnings") else "what its readings show"
+        return (f"claims the whole car is fine ({claim!r}); this text may only say {what}, "
+                "never that the whole car is healthy (see docs/personas.md)")
+    return None
+
+
+def _whole_car_claim(text: str) -> str | None:
+    for sentence, _topics, whole_car in claims(text):
+        if whole_car:
+            return health_claim(sentence)
+    for sentence in re.split(r"(?<=[.!?;:])\s+", text):
+        if WHOLE_CAR_RE.search(sentence) and (m := _WHOLE_CAR_HEALTH_RE.search(sentence)):
+            return m.group(0)
+    return None
+
+
+PERSONA_SUFFIXES = (".yaml", ".yml")
+
+
 def resolve_persona_path(name_or_path: str | Path, relative_to: Path | None = None) -> Path:
+    """A persona file: a name in personas/, or a path; only .yaml/.yml files are persona files."""
     p = Path(name_or_path)
     if relative_to is not None and not p.is_absolute() and (relative_to / p).exists():
-        return relative_to / p
-    return resolve_named(p, PERSONAS_DIR, "persona")
+        p = relative_to / p
+    else:
+        p = resolve_named(p, PERSONAS_DIR, "persona")
+    if p.suffix.lower() not in PERSONA_SUFFIXES:
+        raise ConfigError(p, [f"{p}: not a persona file (persona files are .yaml or .yml)"])
+    return p
 
 
 def _deep_merge(base: dict, override: dict) -> dict:
@@ -189,27 +270,57 @@ class Layer(NamedTuple):
     node: Any
 
 
-def _chain(path: Path, seen: tuple[Path, ...] = ()) -> list[Layer]:
-    """The persona file and its ``extends:`` bases, child first."""
+_FIELDS = frozenset(Persona.model_fields)
+
+
+def _chain(path: Path, seen: tuple[Path, ...] = (), base_of: tuple[Path, Any] | None = None) -> list[Layer]:
+    """The persona file and its ``extends:`` bases, child first.
+
+    A base (``base_of`` = the child's path and nodes) must be a persona file, and nothing of a
+    base that is not one is ever shown: ``extends: /etc/shadow`` or a YAML file of something else
+    is refused with the child's line and the base's name only."""
     real = path.resolve()
     if real in seen:
         chain = " -> ".join(str(p) for p in seen + (real,))
         raise ConfigError(path, [f"{path}: extends: circular chain {chain}"])
-    data, node = read_yaml(path)
-    if not isinstance(data, dict):
-        raise ConfigError(path, [f"{path}: a persona must be a mapping of fields"])
+    if path.suffix.lower() not in PERSONA_SUFFIXES:
+        raise ConfigError(path, [f"{path}: not a persona file (persona files are .yaml or .yml)"])
+    if base_of is None:
+        data, node = read_yaml(path)
+        if not isinstance(data, dict):
+            raise ConfigError(path, [f"{path}: not a persona: a persona is a mapping of fields"])
+        if not _FIELDS & {str(k) for k in data}:
+            raise ConfigError(path, [f"{path}: not a persona: none of its keys is a persona field "
+                                     "(see docs/personas.md)"])
+    else:
+        child, child_node = base_of
+        where = f"{locate(child, child_node, ('extends',))}: extends"
+        if not path.exists():
+            raise ConfigError(child, [f"{where}: base persona {str(path)!r} not found"])
+        try:
+            data, node = read_yaml(path)
+        except ConfigError:
+            raise ConfigError(child, [f"{where}: {path} cannot be read as a persona (run `assistant persona "
+                                      f"check {path}` to see why)"]) from None
+        if not isinstance(data, dict) or not {str(k) for k in data} <= _FIELDS:
+            raise ConfigError(child, [f"{where}: {path} is not a persona file (not a mapping of persona "
+                                      "fields); its content is not shown"])
     for key in data:
         if key in SAFETY_KEYS:
             raise ConfigError(path, [f"{locate(path, node, (key,))}: {key}: {_SAFETY_REFUSAL}"])
     layers = [Layer(path, data, node)]
     base_ref = data.get("extends")
     if base_ref:
+        if not isinstance(base_ref, str):
+            raise ConfigError(path, [f"{locate(path, node, ('extends',))}: extends: must be a persona name "
+                                     "or a .yaml path"])
         try:
             base_path = resolve_persona_path(base_ref, relative_to=real.parent)
-        except ConfigError:
+        except ConfigError as e:
+            why = "not found" if "unknown persona" in str(e) else "is not a persona file (persona files are .yaml or .yml)"
             raise ConfigError(path, [f"{locate(path, node, ('extends',))}: extends: base persona "
-                                     f"{base_ref!r} not found"]) from None
-        layers += _chain(base_path, seen + (real,))
+                                     f"{base_ref!r} {why}"]) from None
+        layers += _chain(base_path, seen + (real,), base_of=(path, node))
     return layers
 
 
@@ -273,13 +384,14 @@ def warnings_for(p: Persona, chain: list[Layer]) -> list[str]:
     moving = p.answer_length.moving
     if moving.max_words < MOVING_WORDS_MIN:
         out.append(f"{origin(chain, ('answer_length', 'moving', 'max_words'))}: answer_length.moving.max_words: "
-                   f"{moving.max_words} words while driving leaves only the first sentence of an answer: a "
-                   f"warning that follows it (e.g. 'The low fuel warning is on.' after the range) is never "
-                   f"said; use at least {MOVING_WORDS_MIN} (see docs/personas.md)")
+                   f"{moving.max_words} words while driving leaves only the first sentence of an answer (a "
+                   f"lamp that is on and what cannot be read are still said, over the cap; the rest, e.g. "
+                   f"the tank level after the range, is dropped); use at least {MOVING_WORDS_MIN} "
+                   f"(see docs/personas.md)")
     if moving.max_sentences == 1:
         out.append(f"{origin(chain, ('answer_length', 'moving', 'max_sentences'))}: "
                    "answer_length.moving.max_sentences: 1 sentence while driving drops every sentence after the "
-                   "first, warnings included (e.g. 'The low fuel warning is on.' after the range); use at "
+                   "first but those that say a lamp is on or what cannot be read (said over the cap); use at "
                    "least 2 (see docs/personas.md)")
     if moving.max_words > MOVING_WORDS_LIMIT:
         out.append(f"{origin(chain, ('answer_length', 'moving', 'max_words'))}: answer_length.moving.max_words: "

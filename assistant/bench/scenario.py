@@ -17,7 +17,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+import math
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from assistant import paths
 from assistant.configfile import ConfigError, load_model, resolve_named, validate
@@ -66,13 +68,25 @@ def _check_signals(values: dict[str, Any], loc: tuple) -> list[tuple[tuple, str]
     return problems
 
 
+# A timeline step is at most a day after the start: the simulator waits for it on a timer,
+# and a bench run is never longer (1e300 or .inf would be a timer no clock can set).
+MAX_AT_S = 86400.0
+
+
 class TimelineStep(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    at: float = Field(ge=0, description="seconds after start")
+    at: float = Field(description="seconds after start (0 to 86400, one day)")
     set: dict[str, Any] = Field(default_factory=dict)
     clear: list[str] = Field(default_factory=list, description="signals taken off the bus")
 
+    @field_validator("at")
+    @classmethod
+    def _at(cls, v: float) -> float:
+        if not math.isfinite(v) or not 0 <= v <= MAX_AT_S:
+            shown = f"{v:g}" if math.isfinite(v) else str(v)
+            raise ValueError(f"must be a number of seconds from 0 to {MAX_AT_S:g} (one day), got {shown}")
+        return v
 
 
 class Scenario(BaseModel):

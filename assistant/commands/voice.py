@@ -51,16 +51,28 @@ def _wavs(items: list[str]) -> list[Path]:
     return out
 
 
+def _check_output(out: Path) -> None:
+    """--output must be a folder we can write (created if missing), before the car starts."""
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--output {out}: is a file, not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UserError(f"--output {out}: cannot create the folder: {e.strerror or e}") from None
+
+
 def run(args: argparse.Namespace) -> int:
     from assistant.speech.audio import AudioError, Microphone, WavMicrophone, read_wav
-    from assistant.speech.loop import EnterTrigger, VoiceSession, speak_alert
+    from assistant.speech.loop import EnterTrigger, KeepInputsFileSpeaker, VoiceSession, speak_alert
     from assistant.speech.stt import Recognizer, load_vocabulary
-    from assistant.speech.tts import Espeak, FileSpeaker, SoundSpeaker
+    from assistant.speech.tts import Espeak, SoundSpeaker
 
     if args.input and args.mic_wav:
         raise UserError("--input (one question per file) and --mic-wav (a live stream) exclude each other")
     recognizer = Recognizer(args.vosk_model)            # a missing model fails before the car starts
     files = _wavs(args.input) if args.input else None
+    if args.output:
+        _check_output(Path(args.output))
     mic = None
     if not files:                                       # so does a missing microphone
         mic = WavMicrophone(args.mic_wav) if args.mic_wav else Microphone(args.device)
@@ -72,7 +84,9 @@ def run(args: argparse.Namespace) -> int:
         if args.output:
             # A WAV as microphone is paced in real time, so the answer "plays" for as long as it
             # would through a sound card and the driver can barge in on it.
-            speaker = FileSpeaker(tts, Path(args.output), realtime=bool(mic))
+            # An answer never replaces a recording: --output may be the --input folder.
+            inputs = files or ([Path(args.mic_wav)] if args.mic_wav else [])
+            speaker = KeepInputsFileSpeaker(tts, Path(args.output), realtime=bool(mic), keep=inputs)
         else:
             speaker = SoundSpeaker(tts, hint="use --output DIR to write the answers as WAV files")
         session = VoiceSession(assistant, recognizer, vocabulary, speaker)

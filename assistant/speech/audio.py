@@ -40,17 +40,73 @@ class Audio:
         return len(self.pcm) / 2 / self.rate
 
 
+# Formats people hand in as "WAV": the first bytes say which (for a message that says why).
+_MAGIC = ((b"ID3", "an MP3 file"), (b"\xff\xfb", "an MP3 file"), (b"\xff\xf3", "an MP3 file"),
+          (b"OggS", "an Ogg file"), (b"fLaC", "a FLAC file"), (b"RIFX", "a big-endian RIFX file"),
+          (b"FORM", "an AIFF file"), (b"\x1aE\xdf\xa3", "a WebM/Matroska file"))
+# WAVE format tags that are not 16-bit integer PCM (wave.Error says only "unknown format: 85").
+_FORMAT_TAGS = {3: "32-bit float", 6: "A-law", 7: "mu-law", 0x11: "IMA ADPCM", 2: "MS ADPCM",
+                0x31: "GSM 6.10", 0x55: "MP3", 0x161: "WMA", 0xFFFE: "WAVE_FORMAT_EXTENSIBLE"}
+
+
+def _why_not_wav(head: bytes) -> str | None:
+    """Why the first 12 bytes of a file are not a RIFF/WAVE header, or None if they are."""
+    if not head:
+        return "empty file"
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        return None
+    for magic, what in _MAGIC:
+        if head.startswith(magic):
+            return f"not a RIFF/WAVE file: {what}"
+    if len(head) < 12 and b"RIFF".startswith(head[:4]):
+        return f"truncated header ({len(head)} bytes)"
+    return "not a RIFF/WAVE file"
+
+
+def _wave_error(e: Exception) -> str:
+    text = str(e)
+    if isinstance(e, EOFError) or not text:
+        return "truncated file: a header chunk ends before its declared size"
+    if text.startswith("unknown format: "):
+        try:
+            tag = int(text.split(":")[1])
+        except ValueError:
+            return text
+        name = _FORMAT_TAGS.get(tag, "compressed")
+        return f"{name} format 0x{tag:X}, not 16-bit PCM"
+    if "fmt chunk and/or data chunk missing" in text:
+        return "no fmt or data chunk: truncated, or not audio"
+    return text
+
+
+def _hint(why: str, convert: str) -> str:
+    return "the file is incomplete: copy or record it again" if "truncated" in why else convert
+
+
 def read_wav(path: str | Path) -> Audio:
     p = Path(path)
+    convert = f"convert it with `sox {p.name} -r 16000 -c 1 -b 16 out.wav`"
     try:
-        with wave.open(str(p), "rb") as w:
-            channels, width, rate, n = w.getnchannels(), w.getsampwidth(), w.getframerate(), w.getnframes()
-            pcm = w.readframes(n)
+        with p.open("rb") as f:
+            why = _why_not_wav(f.read(12))
+            if why:
+                raise AudioError(f"{p}: not a PCM WAV file ({why}); {_hint(why, convert)}")
+            f.seek(0)
+            with wave.open(f, "rb") as w:
+                channels, width, rate, n = w.getnchannels(), w.getsampwidth(), w.getframerate(), w.getnframes()
+                pcm = w.readframes(n)
+            if n and not pcm:
+                raise AudioError(f"{p}: not a PCM WAV file (truncated file: the header declares {n} samples, "
+                                 f"there are none); {_hint('truncated', convert)}")
     except FileNotFoundError:
         raise AudioError(f"{p}: no such audio file") from None
+    except IsADirectoryError:
+        raise AudioError(f"{p}: is a folder, not a WAV file") from None
+    except OSError as e:
+        raise AudioError(f"{p}: cannot read: {e.strerror or e}") from None
     except (wave.Error, EOFError) as e:
-        raise AudioError(f"{p}: not a PCM WAV file ({e}); convert it with "
-                         f"`sox {p.name} -r 16000 -c 1 -b 16 out.wav`") from None
+        why = _wave_error(e)
+        raise AudioError(f"{p}: not a PCM WAV file ({why}); {_hint(why, convert)}") from None
     if width != 2:
         raise AudioError(f"{p}: {8 * width}-bit samples; 16-bit PCM is needed "
                          f"(`sox {p.name} -b 16 out.wav`)")
@@ -59,7 +115,7 @@ def read_wav(path: str | Path) -> Audio:
     if not 8000 <= rate <= 48000:
         raise AudioError(f"{p}: sample rate {rate} Hz is outside 8000-48000 Hz; 16000 Hz is best "
                          f"(`sox {p.name} -r 16000 out.wav`)")
-    return Audio(pcm, rate, str(p))
+    return Audio(pcm[:len(pcm) // 2 * 2], rate, str(p))    # a file cut mid-sample: whole samples only
 
 
 def write_wav(path: str | Path, audio: Audio) -> None:

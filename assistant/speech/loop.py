@@ -38,7 +38,7 @@ from typing import Callable, Iterator
 
 from assistant.speech.audio import FRAME_MS, Audio, EnergyVAD, FrameStream
 from assistant.speech.stt import Recognizer, Vocabulary
-from assistant.speech.tts import BargeIn, Spoken, say_or_log
+from assistant.speech.tts import BargeIn, FileSpeaker, Spoken, say_or_log
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +84,34 @@ def speak_alert(speaker, mic: FrameStream | None, text: str, name: str) -> None:
     say_or_log(speaker, text, name)
     if mic is not None:
         mic.flush()
+
+
+def _file_id(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+class KeepInputsFileSpeaker(FileSpeaker):
+    """A FileSpeaker that never writes over an input recording: an answer whose name lands on
+    one of ``keep`` (the same file, through any path, link or hard link) is written as
+    ``NAME.answer.wav`` instead (then ``NAME.answer-2.wav``, ...)."""
+
+    def __init__(self, tts, out_dir: Path, realtime: bool = False, keep: tuple[Path, ...] | list[Path] = ()):
+        super().__init__(tts, out_dir, realtime)
+        self._keep = {i for i in map(_file_id, map(Path, keep)) if i is not None}
+
+    def _kept(self, name: str) -> bool:
+        return _file_id(self.out_dir / f"{name}.wav") in self._keep
+
+    def end(self, name: str, rate: int) -> Path:
+        free, n = name, 1
+        while self._kept(free):
+            n += 1
+            free = f"{name}.answer" if n == 2 else f"{name}.answer-{n - 1}"
+        return super().end(free, rate)
 
 
 class Trigger:

