@@ -20,7 +20,7 @@ from typing import Callable
 from assistant.answer.render import Style
 from assistant.state.signals import TELLTALES
 from assistant.state.store import VehicleState
-from assistant.tools.vehicle import telltale_info
+from assistant.tools.vehicle import is_critical
 
 NON_CRITICAL = ("LowFuel", "ServiceDue", "TirePressure", "ABS", "CheckEngine")
 
@@ -33,11 +33,6 @@ class Alert:
     text: str
     reminder: bool = False
     at: float = 0.0         # monotonic time it was raised
-
-
-def is_critical(lamp: str, value: str) -> bool:
-    info = telltale_info()[lamp]
-    return bool(info.get("critical")) or (value == "BLINK" and bool(info.get("blink_critical")))
 
 
 class AlertMonitor:

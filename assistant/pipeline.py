@@ -20,7 +20,7 @@ from typing import Any, Callable
 from pydantic import BaseModel
 
 from assistant.answer import grounding
-from assistant.answer.render import Rendering, Style, render
+from assistant.answer.render import Rendering, Style, render, safety_sentences
 from assistant.errors import UserError
 from assistant.intent.router import Context, Route, route
 from assistant.state.store import VehicleState
@@ -124,6 +124,7 @@ class Assistant:
 
     def _style(self, r: Route) -> Style:
         style = Style(**self.base_style.__dict__)
+        style.brand_wording_used = False        # a flag of this turn's rendering, not of the session
         units = dict(self.context.units)
         if r.unit_override:
             from assistant.intent.router import _dimension
@@ -154,8 +155,9 @@ class Assistant:
 
         style = self._style(r)
         warnings = next((t.result for t in ans.tools if isinstance(t.result, WarningsResult)), None)
-        # Approved wording in the answer's language; a persona cannot change it.
-        ans.safety = [style.telltale(w.name)["safety"] for w in warnings.critical] if warnings else []
+        # Approved wording in the answer's language; a persona cannot change it. A critical lamp
+        # that cannot be read now but was on when last read keeps it, said as such.
+        ans.safety = safety_sentences(warnings, style) if warnings else []
         if ans.safety:                           # first words out, before the model runs
             ans.timings_ms["first_output"] = ms()
             emit("text", " ".join(ans.safety))
@@ -164,13 +166,8 @@ class Assistant:
         rendering = render(asked, style) if asked else Rendering()
         if not asked:
             rendering.add(style.phrase("decline" if r.source == "off_topic" else "unclear"))
-        if warnings and ans.safety and [n for n, _ in asked] == ["get_warnings"]:
-            # The safety wording already covers critical lamps; only say the rest.
-            rendering = Rendering()
-            from assistant.answer.render import render_warnings
-            render_warnings(warnings, style, rendering, include_critical=False)
-            if not [w for w in warnings.active if not w.safety_wording] and not warnings.trouble_codes:
-                rendering.sentences = []
+        ans.driving = self._driving_state()
+        rendering = self._cap(rendering, ans.driving)
 
         body, ans.fallback = rendering.text, True
         # Brand wording is said as written (the model would paraphrase it away); the small
@@ -179,8 +176,6 @@ class Assistant:
                 and not style.brand_wording_used:
             runs = [t for t in ans.tools if t.reason == "asked" and t.result is not None]
             body, ans.fallback = self._phrase(question, runs, rendering, ans, ms)
-        ans.driving = self._driving_state()
-        body = self._cap(body, ans.driving)
         ans.timings_ms.setdefault("first_token", ms())
         ans.timings_ms.setdefault("first_output", ms())
         ans.text = " ".join(s for s in ans.safety + [body] if s)
@@ -197,20 +192,26 @@ class Assistant:
         limit = self.persona.answer_length.moving_above_kmh if self.persona else 5.0
         return "moving" if speed.fresh and speed.value is not None and speed.value > limit else "parked"
 
-    def _cap(self, body: str, driving: str) -> str:
-        """Answer length by driving state (persona caps): whole sentences, the first always kept.
-        The safety wording in front is never cut."""
-        if self.persona is None or not body:
-            return body
+    def _limits(self, driving: str) -> tuple[int, int] | None:
+        if self.persona is None:
+            return None
         cap = getattr(self.persona.answer_length, driving)
-        kept, words = [], 0
-        for sentence in SENTENCE_END.split(body):
-            n = len(sentence.split())
-            if kept and (len(kept) >= cap.max_sentences or words + n > cap.max_words):
-                break
-            kept.append(sentence)
-            words += n
-        return " ".join(kept)
+        return cap.max_words, cap.max_sentences
+
+    def _cap(self, rendering: Rendering, driving: str) -> Rendering:
+        """Answer length by driving state (persona caps): whole sentences, the first always kept,
+        and never a sentence that says what cannot be read or a lamp that is on. The safety
+        wording in front is never cut (it is not part of the rendering)."""
+        limits = self._limits(driving)
+        return rendering.capped(*limits) if limits else rendering
+
+    def _cap_text(self, text: str, driving: str) -> str:
+        """The same cap over model text (which has no sentence kinds): the grounding check then
+        sees exactly what would be said, so a cut that drops a fact fails the check."""
+        limits = self._limits(driving)
+        if limits is None or not text:
+            return text
+        return Rendering(SENTENCE_END.split(text)).capped(*limits).text
 
     def _phrase(self, question: str, runs: list[ToolRun], rendering: Rendering, ans: Answer, ms) -> tuple[str, bool]:
         first = {}
@@ -220,12 +221,16 @@ class Assistant:
 
         c = self.dialect.phrase(question, runs, rendering.text, on_token=on_token)
         ans.timings_ms["first_token"] = first.get("t", ms())
-        candidate = " ".join(SENTENCE_END.split(c.text.strip())[:2]).strip()
+        candidate = self._cap_text(" ".join(SENTENCE_END.split(c.text.strip())[:2]).strip(), ans.driving)
         ans.model_text = candidate
         results = [t.result for t in ans.tools if t.result is not None]
         keys = [float(x.replace(",", ".")) for x in KEY_NUMBER_RE.findall(rendering.text)]
         verdict = grounding.check(candidate, results, facts=rendering.text, key_numbers=keys,
-                                  cant_read=rendering.cant_read)
+                                  cant_read=rendering.cant_read, fine=rendering.fine,
+                                  critical=bool(ans.safety), degenerate=c.text)
+        if getattr(c, "truncated", False):
+            verdict.grounded = False
+            verdict.problems.insert(0, f"the model took too long ({c.total_s:.1f} s, llm.max_answer_s)")
         if candidate and verdict.grounded:
             return candidate, False
         ans.problems = verdict.problems or ["the model gave no answer"]

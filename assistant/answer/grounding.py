@@ -11,11 +11,13 @@ and must say "can't read" when the facts do.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from pydantic import BaseModel
 
+from assistant.answer import claims as health
 from assistant.state import units
 from assistant.state.dtc import DTC_RE
 from assistant.tools.vehicle import telltale_info
@@ -39,7 +41,8 @@ UNIT_RE = re.compile(r"(?<=\d)\s*(km/h|mph|km|mi|kpa|bar|psi|°c|°f|%|v|mpg|l/1
                      re.IGNORECASE)
 CANT_READ_RE = re.compile(r"can['’]?t read|cannot read|can ?not read|unable to read|not available|"
                           r"doesn['’]?t report|don['’]?t have|no reading|not readable|impossible de lire|"
-                          r"ne peux pas lire|non riesco a leggere", re.IGNORECASE)
+                          r"ne peux pas (?:l[ea]s? |l['’])?lire|non riesco a legger\w*|ne me transmet pas|"
+                          r"non mi trasmette|n['’]indique pas|non fornisce", re.IGNORECASE)
 
 # Alternative spellings of each dimension's numbers a listener may hear.
 _ALT_UNITS = {"km": ["mi", "m"], "m": ["km", "mi"], "kPa": ["bar", "psi"], "°C": ["°F"],
@@ -195,9 +198,63 @@ def telltale_mentions(text: str) -> set[str]:
     return found
 
 
+MAX_ANSWER_WORDS = 90
+
+
+def _degenerate(text: str) -> str | None:
+    """Why a model output is not an answer at all: runaway length or a loop ("The ABS warning
+    is on: the ABS warning is on: ..."). None when it reads like one."""
+    words = re.findall(r"\w+", (text or "").lower())
+    if len(words) > MAX_ANSWER_WORDS:
+        return f"runs on for {len(words)} words"
+    grams = Counter(tuple(words[i:i + 5]) for i in range(len(words) - 4))
+    if grams:
+        gram, n = grams.most_common(1)[0]
+        if n >= 3:
+            return f"repeats {' '.join(gram)!r} {n} times"
+    parts = [" ".join(p.split()) for p in re.split(r"[:;,.!?]", (text or "").lower())]
+    seen = Counter(p for p in parts if len(p.split()) >= 3)
+    for part, n in seen.items():
+        if n > 1:
+            return f"repeats {part!r}"
+    return None
+
+
+def health_problems(answer: str, facts: str, fine: Iterable[str], critical: bool) -> list[str]:
+    """A claim that something is fine must be one the facts make, about the same thing; never
+    while a critical lamp is on, and never about the whole car."""
+    problems = []
+    allowed = set(fine) | {t for _, topics, _ in health.claims(facts) for t in topics}
+    facts_claim = bool(health.claims(facts))
+    for sentence, topics, whole in health.claims(answer):
+        said = health.health_claim(sentence)
+        if critical:
+            problems.append(f"says {said!r} while a critical warning is on")
+        elif whole:
+            problems.append(f"says {said!r} of the whole car; no reading covers that")
+        elif not topics and not facts_claim:
+            problems.append(f"says {said!r}, which the facts do not say")
+        elif topics - allowed:
+            problems.append(f"says {said!r} of {', '.join(sorted(topics - allowed))}, which the facts do not say is fine")
+    return problems
+
+
 def check(answer: str, results: list[BaseModel], facts: str = "", key_numbers: Iterable[float] = (),
-          cant_read: bool = False) -> Verdict:
+          cant_read: bool = False, fine: Iterable[str] = (), critical: bool = False,
+          degenerate: str | None = None) -> Verdict:
+    """``fine``: the topics the facts state to be fine (the only health claims allowed);
+    ``critical``: a critical lamp is on (no health claim at all); ``degenerate``: the model's
+    whole output, refused if it loops or runs on (the answer may be a cut of it)."""
     problems: list[str] = []
+    for text in dict.fromkeys(t for t in (degenerate, answer) if t):
+        why = _degenerate(text)
+        if why:
+            problems.append(f"not an answer: {why}")
+    if facts or critical:        # without the facts, what they state fine is unknown
+        problems += health_problems(answer, facts, fine, critical)
+    else:
+        problems += [f"says {health.health_claim(x)!r} of the whole car; no reading covers that"
+                     for x, _, whole in health.claims(answer) if whole]
     allowed = allowed_numbers(results)
     for said, value in numbers_in_text(answer):
         if not _matches(said, value, allowed):

@@ -18,8 +18,9 @@ import yaml
 from pydantic import BaseModel
 
 from assistant.state import units
+from assistant.state.signals import TELLTALES
 from assistant.tools.schemas import (EnergyResult, Quantity, RangeResult, ServiceResult, SignalResult, TyreResult,
-                                     WarningsResult)
+                                     Warning, WarningsResult)
 
 LOCALES_DIR = Path(__file__).resolve().parents[1] / "data" / "locales"
 
@@ -102,6 +103,14 @@ class Style:
             digits = 2                         # a flat tyre at 96 kPa is 0.96 bar, not "1 bar"
         return value, to, digits
 
+    def duration(self, seconds: float) -> str:
+        """A short age said in words: "12 seconds", "3 minutes"."""
+        if seconds < 120:
+            n = round(seconds)
+            return f"{self.number(n)} {self.word('second') if n == 1 else self.word('seconds')}"
+        n = round(seconds / 60)
+        return f"{self.number(n)} {self.word('minutes')}"
+
     def quantity(self, q: Quantity) -> str:
         value, unit, digits = self.convert(q.value, q.unit)
         text = self.number(value, digits)
@@ -114,19 +123,54 @@ class Style:
 
 @dataclass
 class Rendering:
+    """The deterministic answer: sentences in order, and what they are.
+
+    ``must`` holds the sentences no length cap or persona may remove (what cannot be read, a
+    lamp that is on or was on when last read); ``fine`` the topics the rendering itself states
+    to be fine (``lamps`` for a full all-clear, ``tyres`` for tyres the car judges fine), which
+    are the only health claims model wording may repeat."""
+
     sentences: list[str] = field(default_factory=list)
     cant_read: bool = False           # some asked-for value was not readable
+    must: list[str] = field(default_factory=list)
+    fine: set[str] = field(default_factory=set)
 
     @property
     def text(self) -> str:
         return " ".join(s for s in self.sentences if s)
 
-    def add(self, s: str) -> None:
+    def add(self, s: str, keep: bool = False, fine: str | None = None) -> None:
         if s:
             s = s[:1].upper() + s[1:]
             s = s if s.rstrip().endswith((".", "!", "?")) else s + "."
             if s not in self.sentences:       # two tools can say the same thing (the low fuel lamp)
                 self.sentences.append(s)
+            if keep and s not in self.must:
+                self.must.append(s)
+            if fine:
+                self.fine.add(fine)
+
+    def add_cant_read(self, s: str) -> None:
+        self.cant_read = True
+        self.add(s, keep=True)
+
+    def capped(self, max_words: int, max_sentences: int) -> "Rendering":
+        """Whole sentences within the cap, in order: the first always, every ``must`` sentence
+        always (a cap never removes what cannot be read or a lamp that is on), the others while
+        they fit."""
+        must_words = sum(len(x.split()) for x in self.must)
+        kept, words, n = [], must_words, len(self.must)
+        for i, sentence in enumerate(self.sentences):
+            if sentence in self.must:
+                kept.append(sentence)
+                continue
+            w = len(sentence.split())
+            if i == 0 or (n + 1 <= max_sentences and words + w <= max_words):
+                kept.append(sentence)
+                words += w
+                n += 1
+        out = Rendering(kept, self.cant_read, [x for x in self.must], set(self.fine))
+        return out
 
 
 def _cap(s: str) -> str:
@@ -148,8 +192,7 @@ def _unreadable_energy(pairs: list[tuple[str, Quantity]], source: str) -> list[Q
 
 def _say_unreadable(qs: list[Quantity], s: Style, out: Rendering) -> None:
     for q in qs:
-        out.cant_read = True
-        out.add(unreadable(s, q))
+        out.add_cant_read(unreadable(s, q))
 
 
 def render_range(r: RangeResult, s: Style, out: Rendering) -> None:
@@ -175,13 +218,12 @@ def render_range(r: RangeResult, s: Style, out: Rendering) -> None:
     elif ev.ok:
         out.add(s.phrase("range_ev", ev=s.quantity(ev)))
     elif not out.cant_read and not bad:
-        out.cant_read = True
-        out.add(unreadable(s, fuel, s.what("range")))
+        out.add_cant_read(unreadable(s, fuel, s.what("range")))
         if r.fuel_level.ok:
             out.add(_cap(s.phrase("tank", pct=s.quantity(r.fuel_level))))
     _say_unreadable(bad, s, out)
     if r.low_fuel_light.ok and r.low_fuel_light.value in ("ON", "BLINK"):
-        out.add(s.phrase("low_fuel_on"))
+        out.add(s.phrase("low_fuel_on"), keep=True)
 
 
 def render_energy(r: EnergyResult, s: Style, out: Rendering) -> None:
@@ -201,24 +243,69 @@ def render_energy(r: EnergyResult, s: Style, out: Rendering) -> None:
         bad = [r.fuel_level if r.fuel_level.status != "not_supported" else r.battery_level]
     _say_unreadable(bad, s, out)
     if r.low_fuel_light.ok and r.low_fuel_light.value in ("ON", "BLINK"):
-        out.add(s.phrase("low_fuel_on"))
+        out.add(s.phrase("low_fuel_on"), keep=True)
+
+
+def _names(s: Style, labels: list[str]) -> str:
+    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + s.phrase("and") + labels[-1]
+
+
+def last_read_on(w: Warning, s: Style) -> str:
+    """A lamp that cannot be read now but was on when last read."""
+    t = s.telltale(w.name)
+    return s.phrase("lamp_last_on_critical" if w.safety_wording else "lamp_last_on", label=t["label"],
+                    state=s.phrase(f"state_{w.state}"), was=s.phrase(f"was_{w.state}"),
+                    ago=s.duration(w.last_read_s_ago or 0), meaning=t["meaning"], action=t["action"])
+
+
+def safety_sentences(r: WarningsResult, s: Style) -> list[str]:
+    """The approved wording of each critical lamp that is on, or was on when last read (then
+    followed by when it was read and that it is to be treated as on), in the answer's language."""
+    out = []
+    for w in r.critical:
+        text = " ".join(s.telltale(w.name)["safety"].split())
+        out.append(text if w.fresh else f"{text} {last_read_on(w, s)}")
+    return out
 
 
 def render_warnings(r: WarningsResult, s: Style, out: Rendering, include_critical: bool = False) -> None:
-    shown = [w for w in r.active if include_critical or not w.safety_wording]
-    for w in shown:
-        t = s.telltale(w.name)
-        out.add(s.phrase("warning_on", label=t["label"], state=s.phrase(f"state_{w.state}"),
-                         meaning=t["meaning"], action=t["action"]))
-    if not r.active:
-        out.add(s.phrase("no_warnings"))
+    """Lamps that are on, then what cannot be read; "no warning lights are on" only when every
+    lamp this car reports was read fresh and none is on (``r.all_clear``).
+
+    Critical lamps that are on are said by the pipeline in their approved safety wording, in
+    front of every answer; here only with ``include_critical``. A lamp that cannot be read now
+    but was on when last read is said as such (``must``: no cap removes it)."""
+    for w in r.active:
+        if w.safety_wording and not include_critical:
+            continue
+        if not w.fresh:
+            out.add(last_read_on(w, s), keep=True)
+            out.cant_read = True
+        else:
+            t = s.telltale(w.name)
+            out.add(s.phrase("warning_on", label=t["label"], state=s.phrase(f"state_{w.state}"),
+                             meaning=t["meaning"], action=t["action"]), keep=True)
+    last_on = {w.name for w in r.active if not w.fresh}
+    if r.lamps_reported == 0:
+        out.add_cant_read(s.phrase("lamps_not_reported"))
+    elif r.all_clear:
+        if not r.not_supported:
+            out.add(s.phrase("no_warnings"), fine="lamps")
+        else:
+            reported = [s.telltale(n)["label"] for n in TELLTALES if n not in r.not_supported]
+            names = _names(s, reported) if len(reported) <= 3 else s.phrase("n_lamps", n=len(reported))
+            out.add(s.phrase("no_warnings_partial", names=names), fine="lamps")
+    elif r.unreadable:
+        rest = [n for n in r.unreadable if n not in last_on]
+        if len(r.unreadable) == r.lamps_reported:
+            if rest:
+                out.add_cant_read(s.phrase("lamps_unreadable_all" if not last_on else "lamps_unreadable_others"))
+        elif len(rest) <= 2 and rest:
+            out.add_cant_read(s.phrase("unreadable_lamps", names=_names(s, [s.telltale(n)["label"] for n in rest])))
+        elif rest:
+            out.add_cant_read(s.phrase("lamps_unreadable_some", n=len(rest), total=r.lamps_reported))
     if r.trouble_codes:
         out.add(s.phrase("codes", codes=", ".join(f"{c.code} ({c.description})" for c in r.trouble_codes)))
-    if r.unreadable:
-        names = [s.telltale(n)["label"] for n in r.unreadable]
-        joined = names[0] if len(names) == 1 else ", ".join(names[:-1]) + s.phrase("and") + names[-1]
-        out.add(s.phrase("unreadable_lamps", names=joined))
-        out.cant_read = True
 
 
 def render_service(r: ServiceResult, s: Style, out: Rendering) -> None:
@@ -235,8 +322,7 @@ def render_service(r: ServiceResult, s: Style, out: Rendering) -> None:
     elif r.service_due.ok and r.service_due.value:
         out.add(s.phrase("service_due_now"))
     else:
-        out.cant_read = True
-        out.add(unreadable(s, r.distance_to_service, s.what("service")))
+        out.add_cant_read(unreadable(s, r.distance_to_service, s.what("service")))
     if s.service_dealer and (overdue or (r.service_due.ok and r.service_due.value)):
         s.brand_wording_used = True
         out.add(s.service_dealer)
@@ -251,8 +337,7 @@ def render_tyres(r: TyreResult, s: Style, out: Rendering) -> None:
     low = [w for w in r.wheels if w.low.value is True or (w.position in r.low_wheels)]
     flagged = r.wheels and all(w.low.ok for w in r.wheels)       # the car says which tyre is low
     if not readable and not low and not flagged:
-        out.cant_read = True
-        out.add(unreadable(s, r.wheels[0].pressure if r.wheels else Quantity(signal="tyres"), s.what("tyres")))
+        out.add_cant_read(unreadable(s, r.wheels[0].pressure if r.wheels else Quantity(signal="tyres"), s.what("tyres")))
         return
     pos = s.position
     # "Fine" is the car's verdict (its low-pressure flags), never ours: without a flag to read,
@@ -263,37 +348,38 @@ def render_tyres(r: TyreResult, s: Style, out: Rendering) -> None:
         w = r.wheels[0]
         if w.pressure.ok:
             key = "tyre_one_low" if w in low else "tyre_one_ok" if judged else "tyre_one_value"
-            out.add(s.phrase(key, position=pos(w.position), value=s.quantity(w.pressure)))
+            out.add(s.phrase(key, position=pos(w.position), value=s.quantity(w.pressure)),
+                    fine="tyres" if key == "tyre_one_ok" else None)
             return
         if w.low.ok:                               # a low flag without a pressure (Hyundai)
             key = "tyre_low_flag_only" if w in low else "tyres_flags_ok"
-            out.add(s.phrase(key, positions=pos(w.position), tyre_word=s.word("tyre_is")))
+            out.add(s.phrase(key, positions=pos(w.position), tyre_word=s.word("tyre_is")),
+                    fine="tyres" if key == "tyres_flags_ok" else None)
     elif low:
         positions = s.phrase("and").join(pos(w.position) for w in low)
         values = s.phrase("and").join(s.quantity(w.pressure) for w in low if w.pressure.ok)
         key = ("tyre_low" if len(low) < len(r.wheels) else "tyre_low_only") + ("" if values else "_flag")
         out.add(s.phrase(key, positions=positions, values=values,
-                         tyre_word=s.word("tyres_are") if len(low) > 1 else s.word("tyre_is")))
+                         tyre_word=s.word("tyres_are") if len(low) > 1 else s.word("tyre_is")), keep=True,
+                fine="tyres" if key.startswith("tyre_low") and "only" not in key else None)
     elif readable:
         listing = ", ".join(f"{pos(w.position)} {s.quantity(w.pressure)}" for w in readable)
         key = ("tyres_all_ok" if r.wheel == "all" else "tyre_some_ok") if judged else "tyre_values"
-        out.add(_cap(s.phrase(key, list=listing)))
+        out.add(_cap(s.phrase(key, list=listing)), fine="tyres" if judged else None)
     else:
-        out.add(s.phrase("tyres_flags_ok"))
+        out.add(s.phrase("tyres_flags_ok"), fine="tyres")
     if missing:
-        out.cant_read = True
         if len(missing) == len(r.wheels) > 1:
-            out.add(unreadable(s, missing[0].pressure, s.what("tyres")))
+            out.add_cant_read(unreadable(s, missing[0].pressure, s.what("tyres")))
         else:
-            out.add(unreadable(s, missing[0].pressure, s.phrase("tyre_pressure_of", position=s.phrase("and").join(
-                pos(w.position) for w in missing))))
+            out.add_cant_read(unreadable(s, missing[0].pressure, s.phrase("tyre_pressure_of", position=s.phrase(
+                "and").join(pos(w.position) for w in missing))))
 
 
 def render_signal(r: SignalResult, s: Style, out: Rendering) -> None:
     q = r.reading
     if not q.ok:
-        out.cant_read = True
-        out.add(unreadable(s, q))
+        out.add_cant_read(unreadable(s, q))
         return
     value = q.value
     if isinstance(value, bool):

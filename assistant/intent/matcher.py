@@ -71,7 +71,9 @@ SERVICE = _rx(r"\bservic", r"\bmaintenance\b", r"\binspection\b", r"\boil change
               r"\bdealer", r"\bworkshop\b", r"\bmot\b", r"\btune[- ]?up\b", r"\bnext check\b", r"\boverdue\b",
               r"\bchange (?:the )?oil\b", r"\boil needs? (?:a )?chang", r"\bdue for\b")
 TYRES = _rx(r"\btyres?\b", r"\bwheels?\b", r"\bflat\b", r"\bpunctur", r"\binflat", r"\bpsi\b", r"\bkpa\b",
-            r"\bbar\b(?! of)", r"\btpms\b", r"\bair pressure\b", r"\bpressures?\b(?! light)")
+            r"\bbar\b(?! of)", r"\btpms\b", r"\bair pressure\b",
+            # "oil pressure", "brake pressure", "fuel pressure" are not the tyres'
+            r"(?<!oil )(?<!brake )(?<!fuel )(?<!boost )(?<!hydraulic )\bpressures?\b(?! light)")
 SIGNALS = [
     (_rx(r"\bcoolant", r"engine temp", r"temperature of the engine", r"\boverheat", r"\bengine (?:running )?hot\b",
          r"\bhow hot\b", r"\bwarmed up\b", r"\btemperature is the engine\b", r"\bwarm(?:ed)? enough\b", r"\bengine (?:still )?cold\b"),
@@ -84,7 +86,7 @@ SIGNALS = [
          r"\b(?:km|kilomet\w*|miles) (?:are |is )?on the (?:car|clock)\b", r"\bhow many (?:km|kilomet\w*|miles) (?:has|does|on)\b",
          r"\bhow many (?:km|kilomet\w*|miles) (?:have|has) (?:i|we|it|the car) (?:done|driven|covered|travell?ed)\b",
          r"\bkilomet\w* on the (?:car|clock)\b", r"\bmiles on the (?:car|clock)\b"), "Vehicle.TraveledDistance"),
-    (_rx(r"\boil level\b", r"\benough oil\b", r"\bneed oil\b", r"\btop up (?:the )?oil\b", r"\blow on oil\b",
+    (_rx(r"\boil level\b", r"\boil pressure\b", r"\benough oil\b", r"\bneed oil\b", r"\btop up (?:the )?oil\b", r"\blow on oil\b",
          r"\bhow much oil\b",
          r"\boil\b.*\btopped up\b", r"\btopped up\b.*\boil\b"),
      "Vehicle.Powertrain.CombustionEngine.EngineOil.Level"),

@@ -47,6 +47,8 @@ class ModelConfig(BaseModel):
         "auto", description="let the model pick tools for questions the matcher cannot route; auto: only with a "
                             "native tool-call format (measured: the 135M default picks wrong more often than right)")
     max_answer_tokens: int = Field(60, ge=8, le=512)
+    max_answer_s: float = Field(6.0, gt=0, le=120, description="wall-clock bound on one model call; a call "
+                                "cut short is marked truncated and its text is not used as an answer")
     prefix_cache_dir: str | None = Field(None, description="where evaluated prompt prefixes are saved; "
                                                            "default $ASSISTANT_CACHE_DIR or ~/.cache/assistant")
 
@@ -65,6 +67,7 @@ class Completion:
     total_s: float
     prompt_tokens_evaluated: int
     timings: dict = field(default_factory=dict)
+    truncated: bool = False        # stopped by the time bound, not by the model
 
 
 def _check_file(p: Path) -> None:
@@ -199,22 +202,33 @@ class LocalModel:
                 yield piece
 
     def complete(self, suffix: str, max_tokens: int | None = None, stop: list[str] | None = None, grammar=None,
-                 on_token: Callable[[str], None] | None = None) -> Completion:
+                 on_token: Callable[[str], None] | None = None, max_s: float | None = None) -> Completion:
+        """One completion, bounded by ``max_tokens`` and by ``max_s`` seconds of wall clock
+        (default ``llm.max_answer_s``): a loaded CPU must not keep the driver waiting."""
         t0 = time.perf_counter()
+        deadline = t0 + (max_s or self.cfg.max_answer_s)
         before = self.llm.n_tokens
         first = None
         parts = []
         n = 0
-        for piece in self.stream(suffix, max_tokens, stop, grammar):
+        truncated = False
+        pieces = self.stream(suffix, max_tokens, stop, grammar)
+        for piece in pieces:
             if first is None:
                 first = time.perf_counter() - t0
             parts.append(piece)
             n += 1
             if on_token:
                 on_token(piece)
+            if time.perf_counter() > deadline:
+                truncated = True
+                pieces.close()           # stops llama.cpp's generation loop
+                break
         total = time.perf_counter() - t0
         evaluated = len(self.prefix_tokens) + len(self.tokenize(suffix)) - min(before, len(self.prefix_tokens))
-        return Completion("".join(parts), n, first, total, evaluated)
+        if truncated:
+            log.warning("model call stopped after %.1f s (llm.max_answer_s) with %d tokens", total, n)
+        return Completion("".join(parts), n, first, total, evaluated, truncated=truncated)
 
     def grammar(self, gbnf: str):
         from llama_cpp import LlamaGrammar

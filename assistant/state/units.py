@@ -1,8 +1,10 @@
-"""Unit names and conversions between them.
+"""Units: the one place that knows their names, dimensions and conversions.
 
-Each unit is a linear map onto a base unit of its dimension: ``base = value * factor + offset``.
-Used by vehicle profiles (DBC unit -> canonical unit) and later by personas (canonical ->
-display unit). Unknown units raise ``UnitError`` naming the unit.
+Each unit is a linear map onto a base unit of its dimension: ``base = value * factor + offset``
+(mpg, the reciprocal of l/100km, is the one non-linear unit and is converted here too). Used by
+vehicle profiles (DBC unit -> canonical unit), answers (canonical -> the listener's unit), the
+grounding check (every unit a listener may hear a value in), follow-ups ("and in miles?") and
+dialogue suites. Unknown units raise ``UnitError`` naming the unit.
 """
 
 from __future__ import annotations
@@ -70,11 +72,41 @@ _ALIASES = {
 }
 
 
+# l/100km <-> mpg (US): mpg = MPG_L100KM / (l/100km).
+MPG_L100KM = 235.214583
+KM_PER_MILE = 1.609344
+
+# The units a listener may hear a value of each dimension in (answers, personas, grounding).
+SPOKEN: dict[str, tuple[str, ...]] = {
+    "distance": ("km", "mi", "m"), "speed": ("km/h", "mph"), "pressure": ("kPa", "bar", "psi"),
+    "temperature": ("°C", "°F"), "time": ("s", "min", "h", "d"), "voltage": ("V",), "ratio": ("%",),
+    "consumption": ("l/100km", "mpg"),
+}
+
+
+def dimension(unit: str) -> str:
+    """``distance``, ``pressure``, ... of a unit (any accepted spelling); UnitError if unknown."""
+    u = normalize(unit)
+    return "consumption" if u == "mpg" else _UNITS[u].dimension
+
+
+def spoken_alternatives(unit: str) -> tuple[str, ...]:
+    """The other units a listener may hear a value given in ``unit`` in (km -> mi, m)."""
+    try:
+        dim = dimension(unit)
+    except UnitError:
+        return ()
+    u = normalize(unit)
+    return tuple(x for x in SPOKEN.get(dim, ()) if x != u)
+
+
 def normalize(unit: str) -> str:
     """Return the canonical spelling of ``unit`` or raise UnitError."""
     u = (unit or "").strip()
-    if u in _UNITS:
+    if u in _UNITS or u == "mpg":
         return u
+    if u.lower() == "mpg":
+        return "mpg"
     key = u.lower()
     if key in _ALIASES:
         return _ALIASES[key]
@@ -100,5 +132,11 @@ def linear(from_unit: str, to_unit: str) -> tuple[float, float]:
 
 
 def convert(value: float, from_unit: str, to_unit: str) -> float:
-    scale, offset = linear(from_unit, to_unit)
+    a, b = normalize(from_unit), normalize(to_unit)
+    if "mpg" in (a, b) and a != b:               # reciprocal: l/100km <-> mpg
+        other = b if a == "mpg" else a
+        if dimension(other) != "consumption":
+            raise UnitError(f"cannot convert {from_unit!r} to {to_unit!r}")
+        return MPG_L100KM / value if value else 0.0
+    scale, offset = linear(a, b)
     return value * scale + offset

@@ -93,6 +93,8 @@ class Warning(BaseModel):
     meaning: str
     action: str
     safety_wording: Optional[str] = Field(None, description="fixed approved wording for critical lamps")
+    fresh: bool = Field(True, description="False: the lamp cannot be read now; this is its last reading")
+    last_read_s_ago: Optional[int] = Field(None, description="when not fresh: seconds since it was last read")
 
 
 class TroubleCode(BaseModel):
@@ -106,10 +108,17 @@ class WarningsResult(BaseModel):
     not_supported: list[str] = Field(default_factory=list, description="telltales this car does not report")
     trouble_codes: list[TroubleCode] = Field(default_factory=list)
     trouble_codes_status: Status = "ok"
+    lamps_reported: int = Field(0, description="how many telltales this car reports at all")
 
     @property
     def critical(self) -> list[Warning]:
         return [w for w in self.active if w.safety_wording]
+
+    @property
+    def all_clear(self) -> bool:
+        """Every lamp the car reports was read fresh, and none is on: the only case in which
+        "no warning lights are on" may be said."""
+        return self.lamps_reported > 0 and not self.active and not self.unreadable
 
 
 class ServiceResult(BaseModel):

@@ -100,27 +100,48 @@ def get_energy_level(v: VehicleView, args: EnergyArgs) -> EnergyResult:
                         low_fuel_light=v.read(TT + "LowFuel"), source=args.source)
 
 
+def _last_reading(v: VehicleView, name: str) -> tuple[str | None, float | None]:
+    """A lamp that cannot be read now: its last value read from the bus, and how long ago."""
+    return v.state.last_good(name)
+
+
 def get_warnings(v: VehicleView, args: NoArgs) -> WarningsResult:
+    """Lamps that are on, lamps that cannot be read, and the stored codes.
+
+    A lamp that cannot be read now but was last read ON or BLINK stays in ``active`` (marked
+    not fresh, with how long ago it was read): a critical lamp keeps its safety wording until
+    it is read OFF, and no answer can call the dash clear while it is unreadable."""
     info = telltale_info()
     active, unreadable, unsupported = [], [], []
     for name in TELLTALES:
         q = v.read(TT + name)
         if q.status == "not_supported":
             unsupported.append(name)
-        elif not q.ok:
+            continue
+        value, fresh, ago = q.value, True, None
+        if not q.ok:
             unreadable.append(name)
-        elif q.value in ("ON", "BLINK"):
+            value, age = _last_reading(v, TT + name)
+            fresh, ago = False, None if age is None else int(round(age))
+        if value in ("ON", "BLINK"):
             i = info[name]
-            critical = i.get("critical") or (q.value == "BLINK" and i.get("blink_critical"))
-            active.append(Warning(name=name, label=i["label"], state=q.value,
+            critical = is_critical(name, value)
+            active.append(Warning(name=name, label=i["label"], state=value,
                                   severity="critical" if critical else i["severity"],
                                   meaning=i["meaning"], action=i["action"],
-                                  safety_wording=" ".join(i["safety"].split()) if critical else None))
-    active.sort(key=lambda w: {"critical": 0, "warning": 1, "info": 2}[w.severity])
+                                  safety_wording=" ".join(i["safety"].split()) if critical else None,
+                                  fresh=fresh, last_read_s_ago=ago))
+    active.sort(key=lambda w: ({"critical": 0, "warning": 1, "info": 2}[w.severity], not w.fresh))
     codes = v.read("Vehicle.Diagnostics.DTCList")
     return WarningsResult(active=active, unreadable=unreadable, not_supported=unsupported,
                           trouble_codes=[TroubleCode(code=c, description=describe_dtc(c)) for c in codes.value or []],
-                          trouble_codes_status=codes.status)
+                          trouble_codes_status=codes.status, lamps_reported=len(TELLTALES) - len(unsupported))
+
+
+def is_critical(lamp: str, value: str) -> bool:
+    """Critical lamps get the fixed safety wording: always, or (check engine) while blinking."""
+    i = telltale_info()[lamp]
+    return bool(i.get("critical")) or (value == "BLINK" and bool(i.get("blink_critical")))
 
 
 def get_service_status(v: VehicleView, args: NoArgs) -> ServiceResult:
