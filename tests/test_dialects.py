@@ -3,11 +3,11 @@ outputs into typed calls, and the native path end to end on the real default mod
 
 import pytest
 
-from assistant.intent.matcher import ToolCall
 from assistant.llm.dialects import detect_format, parse_hermes, parse_llama3
 from assistant.llm.model import LocalModel, ModelConfig
 from assistant.pipeline import Assistant
 from assistant.state.store import VehicleState
+from assistant.tools.schemas import ToolCall
 from assistant.vehicle import LiveVehicle
 
 QWEN_TEMPLATE_SNIPPET = ('{%- if tools %}{{- "<|im_start|>system\\n" }}... <tool_call>\\n{"name": '

@@ -1,39 +1,59 @@
-"""Questions in other languages: keyword tables (``assistant/data/intents/<lang>.yaml``) -> tool calls.
+"""Language tables: the words that route a question, one file per language.
 
-The English matcher (:mod:`assistant.intent.matcher`) has hand-tuned rules; for the languages
-brand personas answer in (French, Italian) a table of patterns per tool is enough to route what
-a driver asks most. It runs only when the English rules find nothing. Adding a language means
-adding a file, not code; a broken file is refused with the file, field and pattern named.
+``assistant/data/intents/<lang>.yaml`` (``en``, ``fr``, ``it``) holds, for one language, the
+patterns per tool, signal and wheel, the words that decline a question, and the follow-up unit
+words; :class:`LanguageIntents` validates a file (a broken one is refused with file, line, field
+and pattern named) and compiles each pattern list into one regular expression. The rules that
+use the words are the same for every language and live in :mod:`assistant.intent.matcher`.
+Adding a language means adding a file, not code.
+
+:func:`detect` picks the table of a question from its marker words; a question with none of any
+other language's markers is English (``en.yaml``, the default table, has no markers).
 """
 
 from __future__ import annotations
 
 import re
 from functools import lru_cache
-from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
+from assistant import paths
 from assistant.configfile import load_model
-from assistant.intent.matcher import DISTANCE_RE, ToolCall, destination_km
+from assistant.intent.extract import NEVER, alternation, unit_only_pattern
+from assistant.state import units
 from assistant.state.signals import CATALOG
 from assistant.tools.schemas import WheelChoice
 
-INTENTS_DIR = Path(__file__).resolve().parents[1] / "data" / "intents"
-TOPICS = ("range", "energy", "warnings", "service", "tyres")
-TOOL_OF = {"range": "get_range", "energy": "get_energy_level", "warnings": "get_warnings",
-           "service": "get_service_status", "tyres": "get_tyre_pressures"}
+INTENTS_DIR = paths.INTENTS_DIR
+DEFAULT_LANGUAGE = "en"
+TOPICS = ("range", "energy", "warnings", "service", "tyres", "signals")
+Topic = Literal["range", "energy", "warnings", "service", "tyres", "signals"]
 
 
-def _compile(patterns: list[str]) -> list[re.Pattern]:
-    out = []
-    for p in patterns:
-        try:
-            out.append(re.compile(p))
-        except re.error as e:
-            raise ValueError(f"pattern {p!r} is not a regular expression: {e}") from None
-    return out
+def _patterns(v: Any) -> Any:
+    if isinstance(v, re.Pattern):
+        return v
+    if isinstance(v, str):
+        v = [v]
+    if not isinstance(v, list) or not all(isinstance(p, str) for p in v):
+        raise ValueError("expected a list of regular expressions (strings)")
+    return alternation(v)
+
+
+# A list of regular expressions in the file; one compiled alternation once validated.
+Patterns = Annotated[re.Pattern, BeforeValidator(_patterns)]
+
+
+class UnitOnly(BaseModel):
+    """A turn that asks for nothing but other units ("and in psi?"): single-word patterns."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lead: list[str] = Field(default_factory=list, description="words that may come before the unit")
+    units: list[str] = Field(description="the unit words")
+    tail: list[str] = Field(default_factory=list, description="words that may come after it")
 
 
 class LanguageIntents(BaseModel):
@@ -41,29 +61,34 @@ class LanguageIntents(BaseModel):
 
     language: str
     markers: list[str] = Field(default_factory=list, description="words that mark a question as this language")
-    range: list[re.Pattern] = Field(default_factory=list)
-    energy: list[re.Pattern] = Field(default_factory=list)
-    warnings: list[re.Pattern] = Field(default_factory=list)
-    service: list[re.Pattern] = Field(default_factory=list)
-    tyres: list[re.Pattern] = Field(default_factory=list)
-    battery_words: list[re.Pattern] = Field(default_factory=list, description="the battery was asked about")
-    fuel_words: list[re.Pattern] = Field(default_factory=list, description="the fuel was asked about")
-    signals: dict[str, list[re.Pattern]] = Field(default_factory=dict)
-    wheels: dict[WheelChoice, list[re.Pattern]] = Field(default_factory=dict)
-    off_topic: list[re.Pattern] = Field(default_factory=list)
+    # One tool call per topic whose patterns match, placed where its first match is.
+    range: Patterns = NEVER
+    energy: Patterns = NEVER
+    warnings: Patterns = NEVER
+    service: Patterns = NEVER
+    tyres: Patterns = NEVER
+    signals: dict[str, Patterns] = Field(default_factory=dict, description="read_signal name -> patterns")
+    wheels: dict[WheelChoice, Patterns] = Field(default_factory=dict,
+                                                description="get_tyre_pressures wheel -> patterns, most specific first")
+    battery_words: Patterns = Field(NEVER, description="the battery was asked about")
+    fuel_words: Patterns = Field(NEVER, description="the fuel was asked about")
+    # Exceptions, each a list of words the rules in matcher.py consult.
+    energy_in_range: Optional[Patterns] = Field(
+        None, description="energy matches (whole) that only restate a range question; absent: all of them")
+    range_of_tyres: Patterns = Field(NEVER, description="range words that are the tyres' when they are asked about")
+    topic_lamps: Patterns = Field(NEVER, description="a lamp named with its topic: not a get_warnings question")
+    signals_beside_service: dict[str, Patterns] = Field(
+        default_factory=dict, description="signal -> words without which it is not read beside a service question")
+    same_place_order: list[Topic] = Field(
+        default_factory=lambda: list(TOPICS), description="which call comes first when two match at one place")
+    not_a_car_question: Patterns = Field(NEVER, description="declined, even when a part of the car is named")
+    off_topic: Patterns = Field(NEVER, description="declined when no rule routes the question")
+    # Follow-ups ("and in miles?").
+    units: dict[str, Patterns] = Field(default_factory=dict, description="unit -> words that ask for it")
+    unit_only: Optional[UnitOnly] = None
+    _unit_only_rx: Optional[re.Pattern] = PrivateAttr(None)
 
-    @field_validator("range", "energy", "warnings", "service", "tyres", "battery_words", "fuel_words",
-                     "off_topic", mode="before")
-    @classmethod
-    def _patterns(cls, v: Any) -> list[re.Pattern]:
-        return _compile(v or [])
-
-    @field_validator("signals", "wheels", mode="before")
-    @classmethod
-    def _pattern_map(cls, v: Any) -> dict:
-        return {k: _compile(ps or []) for k, ps in (v or {}).items()}
-
-    @field_validator("signals")
+    @field_validator("signals", "signals_beside_service")
     @classmethod
     def _known_signals(cls, v: dict) -> dict:
         unknown = [k for k in v if k not in CATALOG]
@@ -71,49 +96,45 @@ class LanguageIntents(BaseModel):
             raise ValueError(f"unknown signal(s) {', '.join(unknown)} (see docs/signals.md)")
         return v
 
-    # -- routing --------------------------------------------------------------------------------
+    @field_validator("units")
+    @classmethod
+    def _known_units(cls, v: dict) -> dict:
+        try:
+            return {units.normalize(k): rx for k, rx in v.items()}
+        except units.UnitError as e:
+            raise ValueError(f"{e} (see assistant/state/units.py)") from None
 
-    @staticmethod
-    def _first(patterns: list[re.Pattern], q: str) -> re.Match | None:
-        found = [m for m in (p.search(q) for p in patterns) if m]
-        return min(found, key=lambda m: m.start()) if found else None
+    @field_validator("same_place_order")
+    @classmethod
+    def _every_topic_once(cls, v: list) -> list:
+        if sorted(v) != sorted(TOPICS):
+            raise ValueError(f"must name each of {', '.join(TOPICS)} once")
+        return v
 
-    def is_off_topic(self, q: str) -> bool:
-        return self._first(self.off_topic, q) is not None
+    @model_validator(mode="after")
+    def _compile_unit_only(self) -> "LanguageIntents":
+        self._unit_only_rx = (unit_only_pattern(self.unit_only.lead, self.unit_only.units, self.unit_only.tail)
+                              if self.unit_only else None)
+        return self
 
-    def match(self, q: str) -> list[ToolCall]:
-        if self.is_off_topic(q):
-            return []
-        battery, fuel = self._first(self.battery_words, q), self._first(self.fuel_words, q)
-        source = "battery" if battery and not fuel else "fuel" if fuel and not battery else "any"
-        hits: list[tuple[int, ToolCall]] = []
-        rng = self._first(self.range, q)
-        for topic in TOPICS:
-            m = self._first(getattr(self, topic), q)
-            if not m or (topic == "energy" and rng):       # "autonomie de la batterie" is a range question
-                continue
-            args: dict[str, Any] = {}
-            if topic == "range":
-                dest = destination_km(q) if DISTANCE_RE.search(q) else None
-                if dest is not None:
-                    args["destination_km"] = dest
-            if topic in ("range", "energy") and source != "any":
-                args["source"] = source
-            if topic == "tyres":
-                wheel = next((w for w, ps in self.wheels.items() if self._first(ps, q)), None)
-                if wheel:
-                    args["wheel"] = wheel
-            hits.append((m.start(), ToolCall(TOOL_OF[topic], args)))
-        for name, patterns in self.signals.items():
-            m = self._first(patterns, q)
-            if m:
-                hits.append((m.start(), ToolCall("read_signal", {"name": name})))
-        return [c for _, c in sorted(hits, key=lambda h: h[0])]
+    def unit_only_rx(self) -> re.Pattern | None:
+        """The full-match pattern of a units-only turn, or None when the file has none."""
+        return self._unit_only_rx
 
 
 @lru_cache(maxsize=None)
 def tables() -> tuple[LanguageIntents, ...]:
-    return tuple(load_model(LanguageIntents, p) for p in sorted(INTENTS_DIR.glob("*.yaml")))
+    """Every shipped table, the default (English) first."""
+    found = [load_model(LanguageIntents, p) for p in sorted(INTENTS_DIR.glob("*.yaml"))]
+    return tuple(sorted(found, key=lambda t: t.language != DEFAULT_LANGUAGE))
+
+
+def default() -> LanguageIntents:
+    """The English table: questions without another language's markers."""
+    for t in tables():
+        if t.language == DEFAULT_LANGUAGE:
+            return t
+    raise RuntimeError(f"{INTENTS_DIR}/{DEFAULT_LANGUAGE}.yaml is missing")
 
 
 WORD_RE = re.compile(r"[^\W\d_]+")
@@ -125,6 +146,8 @@ def detect(q: str) -> LanguageIntents | None:
     words = WORD_RE.findall(q)
     best, best_n = None, 0
     for table in tables():
+        if table.language == DEFAULT_LANGUAGE:
+            continue
         n = sum(w in table.markers for w in words)
         if n > best_n:
             best, best_n = table, n

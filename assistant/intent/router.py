@@ -1,5 +1,7 @@
-"""Route a question to tool calls: deterministic matcher first, conversation context for
-follow-ups, the language model (constrained to the tool names by a grammar) for the rest.
+"""Route a question to tool calls: follow-ups that only ask for other units first, then the
+deterministic matcher, then the previous turn for other follow-ups ("what about the rear
+ones?", "and in miles?"), then off-topic questions are declined; the rest goes to the language
+model (constrained to the tool names by a grammar) when one is given, else it is unclear.
 """
 
 from __future__ import annotations
@@ -7,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from assistant.intent import matcher
-from assistant.intent.matcher import ToolCall
+from assistant.state import units
+from assistant.state.signals import CATALOG
+from assistant.tools.schemas import ToolCall
 from assistant.tools.vehicle import TOOLS
 
 ROUTABLE = ["get_range", "get_energy_level", "get_warnings", "get_service_status", "get_tyre_pressures",
@@ -32,30 +36,26 @@ class Context:
         if route.calls:
             self.last_calls = list(route.calls)
         if route.unit_override:
-            self.units[_dimension(route.unit_override)] = route.unit_override
+            self.units[units.dimension(route.unit_override)] = route.unit_override
+
 
 
 def _dimensions_of(call: ToolCall) -> set[str]:
-    """Kinds of value a tool call answers with, as unit follow-ups name them."""
+    """Kinds of value a tool call answers with, as unit follow-ups name them (a speed is a
+    distance here: "in miles" turns km/h into mph)."""
     if call.name == "read_signal":
-        from assistant.state.signals import CATALOG
         spec = CATALOG.get(call.arguments.get("name", ""))
-        unit = spec.unit if spec else None
-        return {"distance"} if unit in ("km", "m", "km/h") else {"temperature"} if unit == "°C" else set()
+        dim = units.dimension(spec.unit) if spec and spec.unit else None
+        return {"distance"} if dim in ("distance", "speed") else {"temperature"} if dim == "temperature" else set()
     return {"get_range": {"distance"}, "get_service_status": {"distance"},
             "get_tyre_pressures": {"pressure"}}.get(call.name, set())
-
-
-def _dimension(unit: str) -> str:
-    return {"mi": "distance", "km": "distance", "psi": "pressure", "bar": "pressure", "kPa": "pressure",
-            "°F": "temperature", "°C": "temperature"}[unit]
 
 
 def route(question: str, context: Context, model_router=None) -> Route:
     unit = matcher.unit_change(question)
     if unit and context.last_calls and matcher.is_unit_only(question):
         # Same question in other units: the calls whose answer has a value of that kind.
-        dim = _dimension(unit)
+        dim = units.dimension(unit)
         calls = [c for c in context.last_calls if dim in _dimensions_of(c)] or list(context.last_calls)
         return Route(calls, "followup", unit)
     calls = matcher.match(question)

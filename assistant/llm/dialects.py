@@ -19,8 +19,8 @@ import re
 from typing import Any
 
 from assistant.answer import prompt
-from assistant.intent.matcher import ToolCall
 from assistant.intent.router import tool_grammar
+from assistant.tools.schemas import ToolCall
 from assistant.tools.vehicle import TOOLS
 
 log = logging.getLogger(__name__)

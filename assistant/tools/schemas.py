@@ -7,6 +7,7 @@ that is stale are all reported as such, never as a default number.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -148,3 +149,18 @@ class SignalResult(BaseModel):
     name: str
     description: str
     reading: Quantity
+
+
+# ----------------------------------------------------------------------------- calls
+
+@dataclasses.dataclass(frozen=True)
+class ToolCall:
+    """One call of a tool by name with its arguments, as routing (the matcher, follow-ups) and
+    the model's tool-call dialects produce it; the arguments are checked when the tool runs."""
+
+    name: str
+    arguments: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def key(self) -> tuple:
+        """Name and sorted arguments: equal for the same call, whatever the argument order."""
+        return (self.name, tuple(sorted(self.arguments.items())))
