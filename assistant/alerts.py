@@ -20,7 +20,7 @@ from typing import Callable
 from assistant.answer.render import Style
 from assistant.state.signals import TELLTALES
 from assistant.state.store import VehicleState
-from assistant.tools.vehicle import is_critical
+from assistant.state.telltales import is_critical
 
 NON_CRITICAL = ("LowFuel", "ServiceDue", "TirePressure", "ABS", "CheckEngine")
 
@@ -103,6 +103,11 @@ class AlertMonitor:
         return raised
 
     # -- background --------------------------------------------------------------------------
+
+    @property
+    def alive(self) -> bool:
+        """Whether the monitor thread is running (started, not yet ended)."""
+        return self._thread is not None and self._thread.is_alive()
 
     def start(self) -> "AlertMonitor":
         self._thread = threading.Thread(target=self._run, name="alerts", daemon=True)

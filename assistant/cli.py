@@ -10,19 +10,12 @@ import sys
 
 from assistant import __version__
 from assistant.commands import ask, chat, demo, dialogue, monitor, persona, replay, serve, simulate, voice
+from assistant.errors import UserError
 
 COMMANDS = [ask, chat, demo, voice, dialogue, persona, simulate, replay, monitor, serve]
 
-# Errors a user can fix: print one clear line, no traceback.
-EXPECTED_ERRORS: tuple[type[BaseException], ...] = ()
-
-
-def _expected_errors() -> tuple[type[BaseException], ...]:
-    from assistant.can.bus import BusOpenError
-    from assistant.can.dbc import DbcError
-    from assistant.configfile import ConfigError
-    from assistant.errors import UserError
-    return (ConfigError, DbcError, BusOpenError, UserError)
+# Errors a user can fix (one tree, see assistant/errors.py): print them, no traceback, exit 2.
+EXPECTED_ERRORS: tuple[type[BaseException], ...] = (UserError,)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         if not _reader_gone():
             raise
         return PIPE_CLOSED
-    except _expected_errors() as e:
+    except UserError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

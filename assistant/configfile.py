@@ -11,6 +11,8 @@ from typing import Any, Iterable, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from assistant.errors import UserError
+
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -31,7 +33,7 @@ def _bounded(problem: str) -> str:
     return line if len(line) <= MAX_PROBLEM_CHARS else line[:MAX_PROBLEM_CHARS - 1] + "…"
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError, ValueError):
     """A user file is wrong. ``str()`` is ready to print: ``file:line: field: problem``.
 
     Each problem is one line of at most ``MAX_PROBLEM_CHARS`` and at most ``MAX_PROBLEMS`` are

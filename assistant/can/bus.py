@@ -12,12 +12,14 @@ import os
 import can
 from pydantic import BaseModel, ConfigDict, Field
 
+from assistant.errors import UserError
+
 DEFAULT_INTERFACE = "socketcan"
 DEFAULT_CHANNEL = "vcan0"
 
 
-class BusOpenError(RuntimeError):
-    pass
+class BusOpenError(UserError, RuntimeError):
+    """The CAN interface cannot be opened (the message says how to bring it up)."""
 
 
 class BusConfig(BaseModel):

@@ -60,12 +60,14 @@ from pathlib import Path
 
 import cantools
 
+from assistant.errors import UserError
+
 log = logging.getLogger("assistant.can.dbc")
 
 __all__ = ["DbcError", "bit_layout", "bit_ranges", "load_dbc", "signal_bits"]
 
 
-class DbcError(Exception):
+class DbcError(UserError):
     """A DBC file that is refused: ``str(e) == "<path>:<line>: <problem>"``."""
 
     def __init__(self, path: str | Path, line: int | None, problem: str) -> None:

@@ -34,7 +34,8 @@ from typing import Callable
 import can
 
 from assistant.can.bus import BusConfig, BusOpenError, open_bus
-from assistant.can.profile import NOT_AVAILABLE, OUT_OF_RANGE, MessageCodec, VehicleProfile
+from assistant.can.codec import NOT_AVAILABLE, OUT_OF_RANGE, MessageCodec
+from assistant.can.profile import VehicleProfile
 from assistant.state import dtc
 from assistant.state.store import VehicleState
 
@@ -377,6 +378,11 @@ class BusReader:
     @property
     def counts(self) -> Counter:
         return self.decoder.counts
+
+    @property
+    def alive(self) -> bool:
+        """Whether the reader thread is running (started, not yet ended)."""
+        return self._thread is not None and self._thread.is_alive()
 
     def start(self) -> "BusReader":
         self._thread = threading.Thread(target=self._run, name=f"bus-reader-{self.cfg.channel}", daemon=True)

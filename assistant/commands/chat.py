@@ -8,6 +8,7 @@ import sys
 
 from assistant.commands.common import add_assistant_args, build_assistant, open_vehicle
 from assistant.errors import UserError
+from assistant.pipeline import Event, EventType
 
 
 def add_parser(sub) -> None:
@@ -46,13 +47,16 @@ def run(args: argparse.Namespace) -> int:
             if not question:
                 continue
 
-            def on_event(kind, data):
-                if kind == "tool" and show_tools:
-                    print(f"  [tool {data.name}({json.dumps(data.arguments)}) -> "
-                          f"{json.dumps(data.result.model_dump(mode='json')) if data.result else data.error}]",
+            def on_event(e: Event) -> None:
+                if e.type is EventType.TOOL and show_tools:
+                    t = e.data
+                    print(f"  [tool {t.name}({json.dumps(t.arguments)}) -> "
+                          f"{json.dumps(t.result.model_dump(mode='json')) if t.result else t.error}]",
                           file=sys.stderr, flush=True)
-                elif kind == "text":
-                    print(data, end="", flush=True)
+                elif e.type is EventType.ERROR and show_tools:
+                    print(f"  [{e.stage.value} failed: {e.data}]", file=sys.stderr, flush=True)
+                elif e.type is EventType.TEXT:
+                    print(e.data, end="", flush=True)
             try:
                 answer = assistant.ask(question, on_event=on_event)
             except UserError as e:

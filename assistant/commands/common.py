@@ -30,10 +30,23 @@ def add_vehicle_args(p: argparse.ArgumentParser) -> None:
 def add_assistant_args(p: argparse.ArgumentParser) -> None:
     add_vehicle_args(p)
     p.add_argument("--persona", help="persona .yaml (name, tone, units, language)")
-    p.add_argument("--model", help="GGUF model file (default: $ASSISTANT_MODEL or models/" 
-                                   "SmolLM2-135M-Instruct.Q4_1.gguf)")
+    add_model_args(p)
+
+
+MODEL_HELP = ("GGUF model: a path, or a file name in models/ (.gguf may be left out); default "
+              "$ASSISTANT_MODEL, else models/SmolLM2-135M-Instruct.Q4_1.gguf")
+
+
+def add_model_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", help=MODEL_HELP)
     p.add_argument("--no-model", action="store_true",
                    help="answer with the deterministic rendering only (no language model)")
+
+
+def model_arg(args: argparse.Namespace):
+    """What ``--model`` / ``--no-model`` ask for, as :func:`assistant.assembly.build_assistant`
+    takes it: False (no model), a path or name, or None (``$ASSISTANT_MODEL`` or the default)."""
+    return False if getattr(args, "no_model", False) else getattr(args, "model", None)
 
 
 def open_vehicle(args: argparse.Namespace):
@@ -55,18 +68,6 @@ def open_vehicle(args: argparse.Namespace):
 
 
 def build_assistant(args: argparse.Namespace, vehicle):
-    import os
-    from assistant.pipeline import Assistant
-    model = None
-    if not getattr(args, "no_model", False):
-        from assistant.llm.model import LocalModel, ModelConfig
-        path = args.model or os.environ.get("ASSISTANT_MODEL")
-        model = LocalModel(ModelConfig(path=path) if path else ModelConfig())
-    persona = None
-    if getattr(args, "persona", None):
-        from assistant.persona import load_persona
-        persona = load_persona(args.persona)
-    if persona is not None:
-        return Assistant(vehicle.state, model, style=persona.style(), name=persona.name, tone=persona.tone_text(),
-                         persona=persona)
-    return Assistant(vehicle.state, model)
+    """The assistant the command line asks for (``--model``/``--no-model``, ``--persona``)."""
+    from assistant import assembly
+    return assembly.build_assistant(vehicle.state, model_arg(args), getattr(args, "persona", None))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from assistant.answer.render import Style
+from assistant.commands.common import add_model_args
 
 TOUR = [
     ("low_fuel", ["How far can I go?", "Can I make it to 60 km?", "Is my front left tyre OK?"]),
@@ -20,24 +20,22 @@ def add_parser(sub) -> None:
     p = sub.add_parser("demo", help="a short tour: scenarios, questions, grounded answers",
                        description="Plays a few shipped scenarios through the real path (simulator -> "
                                    "virtual CAN bus -> reader -> tools -> model) and asks typical questions.")
-    p.add_argument("--model", help="GGUF model file (default: the embedded SmolLM2-135M)")
-    p.add_argument("--no-model", action="store_true", help="deterministic answers only")
+    add_model_args(p)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from assistant.llm.model import LocalModel, ModelConfig
-    from assistant.pipeline import Assistant
+    from assistant.assembly import build_assistant, load_model
     from assistant.vehicle import LiveVehicle
 
     t0 = time.perf_counter()
-    model = None if args.no_model else LocalModel(ModelConfig(path=args.model) if args.model else ModelConfig())
+    model = None if args.no_model else load_model(args.model)
     if model:
         print(f"model: {model.name} ({model.path.name}), loaded in {time.perf_counter() - t0:.2f} s")
     for scenario, questions in TOUR:
         with LiveVehicle.from_scenario(scenario) as vehicle:
             print(f"\n== scenario {scenario}: {vehicle.scenario.description}")
-            assistant = Assistant(vehicle.state, model, Style())
+            assistant = build_assistant(vehicle.state, model if model is not None else False)
             for q in questions:
                 a = assistant.ask(q)
                 tools = ", ".join(f"{t.name}{'' if not t.arguments else t.arguments}" for t in a.tools

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from assistant.commands.common import add_model_args
 from assistant.errors import UserError
 
 
@@ -23,8 +24,7 @@ def add_parser(sub) -> None:
     r.add_argument("--junit", metavar="OUT.xml", help="write a JUnit XML report")
     r.add_argument("--repeat", type=int, default=1, metavar="K",
                    help="run K times; Pass^K counts a turn only if it passes every run")
-    r.add_argument("--model", help="GGUF model file (default: the embedded SmolLM2-135M)")
-    r.add_argument("--no-model", action="store_true", help="deterministic answers only")
+    add_model_args(r)
     r.add_argument("--quiet", "-q", action="store_true", help="only the summary")
     r.set_defaults(run=run)
 
@@ -38,13 +38,9 @@ def run(args: argparse.Namespace) -> int:
     if not files:
         raise UserError(f"no suite files under {', '.join(args.paths)}")
     suites = [(f, load_suite(f)) for f in files]          # every file validated before anything runs
-    if args.persona:
-        from assistant.persona import load_persona
-        load_persona(args.persona)                          # a bad --persona fails before the model loads
-    model = None
-    if not args.no_model:
-        from assistant.llm.model import LocalModel, ModelConfig
-        model = LocalModel(ModelConfig(path=args.model) if args.model else ModelConfig())
+    from assistant.assembly import load_model, load_persona
+    load_persona(args.persona)                              # a bad --persona fails before the model loads
+    model = None if args.no_model else load_model(args.model)   # one model for every suite and run
     runs = []
     for k in range(args.repeat):
         results = []

@@ -1,8 +1,9 @@
 """``assistant serve``: the head-unit daemon run by systemd (assistant.service).
 
 Reads the config and checks everything it names (profile, persona, GGUF, vocabulary, vosk model:
-see assistant/config.py), starts the bus reader, loads the model (prompt prefix from the disk
-cache), starts proactive alerts and the configured interface (microphone, stdin lines, or none),
+see assistant/config.py; the GGUF is ``--model``, else the config's ``llm.path``, else
+``$ASSISTANT_MODEL``, else the default: see assistant/assembly.py), starts the bus reader, loads
+the model (prompt prefix from the disk cache), starts proactive alerts and the configured interface (microphone, stdin lines, or none),
 then tells systemd READY=1 and feeds the watchdog while the reader and alert threads are alive.
 Exit 2 on a bad config (the unit does not restart on that), 1 on a runtime failure.
 
@@ -30,6 +31,9 @@ def add_parser(sub) -> None:
     p.add_argument("--config", help="config file (default: $ASSISTANT_CONFIG or /etc/assistant/config.yaml)")
     p.add_argument("--check", action="store_true",
                    help="validate the config and everything it names (profile, persona, model files), then exit")
+    p.add_argument("--model", help="GGUF model instead of the config's llm.path: a path, or a file name in "
+                                   "models/ (.gguf may be left out); without either, $ASSISTANT_MODEL, else "
+                                   "models/SmolLM2-135M-Instruct.Q4_1.gguf")
     p.set_defaults(run=run)
 
 
@@ -37,6 +41,19 @@ def _no_sound_hint(cfg, path) -> str:
     what = "interface: voice" if cfg.interface == "voice" else "voice.enabled: true"
     return (f"{path} asks for speech ({what}); give the service a sound card (its user is in the "
             f"'audio' group), or set voice.enabled: false and interface: stdin or none there")
+
+
+def _check_model(llm, load_gguf: bool) -> None:
+    """The model chosen instead of the config's llm.path (--model, or $ASSISTANT_MODEL when the
+    config names none) gets the config's check: a ModelError (exit 2) if it is not a GGUF
+    llama.cpp loads (``load_gguf=False``: the header only, as for the config's own)."""
+    from assistant.config import gguf_load_error
+    from assistant.llm.model import ModelError, _check_file
+    gguf = llm.resolved_path()
+    _check_file(gguf)
+    complaint = gguf_load_error(gguf) if load_gguf else None
+    if complaint:
+        raise ModelError(f"{gguf}: llama.cpp cannot load it ({complaint})")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -47,12 +64,17 @@ def run(args: argparse.Namespace) -> int:
     cfg = load_config(path, load_gguf=args.check)
     for w in cfg.warnings:
         print(f"warning: {w}", file=sys.stderr)
+    from assistant.assembly import model_config
+    llm = model_config(getattr(args, "model", None), cfg.llm)
+    if llm.path != cfg.llm.path:                       # --model or $ASSISTANT_MODEL: check that one too
+        _check_model(llm, load_gguf=args.check)
+        cfg.llm = llm
     if args.check:
         print(f"{path}: OK")
         return 0
     logging.getLogger().setLevel(cfg.log_level)
 
-    from assistant.pipeline import Assistant
+    from assistant.assembly import build_assistant
     from assistant.persona import load_persona
     from assistant.service.notify import Notifier
     from assistant.vehicle import LiveVehicle
@@ -77,8 +99,7 @@ def run(args: argparse.Namespace) -> int:
     vehicle = LiveVehicle.from_bus(cfg.bus, cfg.vehicle, on_status=lambda s: log.info("%s", s))
     vehicle.reader.start()
     notify.status("starting: language model")
-    from assistant.llm.model import LocalModel
-    assistant = Assistant(vehicle.state, LocalModel(cfg.llm), persona=persona)
+    assistant = build_assistant(vehicle.state, None, persona, config=cfg.llm)
 
     monitor = None
     if cfg.alerts:
@@ -99,8 +120,8 @@ def run(args: argparse.Namespace) -> int:
         session = VoiceSession(assistant, Recognizer(cfg.voice.vosk_model), vocab, speaker)
         session.require_wake_word = bool(session.wake_words) and trigger is None
 
-    threads = [t for t in (vehicle.reader._thread, monitor._thread if monitor else None) if t]
-    notify.start_watchdog(lambda: all(t.is_alive() for t in threads))
+    watched = [w for w in (vehicle.reader, monitor) if w is not None]
+    notify.start_watchdog(lambda: all(w.alive for w in watched))
     ready = f"ready in {time.monotonic() - t0:.2f} s on {cfg.bus.describe()} ({vehicle.profile.name})"
     log.info("%s", ready)
     notify.ready(ready)

@@ -6,8 +6,8 @@ import argparse
 import sys
 import time
 
-from assistant.bench.scenario import check_against_profile, load_scenario, resolve_scenario_path
-from assistant.bench.simulator import Simulator
+from assistant.sim.scenario import check_against_profile, load_scenario, resolve_scenario_path
+from assistant.sim.simulator import Simulator
 from assistant.can.bus import open_bus
 from assistant.can.profile import load_profile
 from assistant.commands.common import add_bus_args, bus_config

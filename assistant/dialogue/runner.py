@@ -10,10 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.answer.grounding import CANT_READ_RE
-from assistant.bench.scenario import resolve_scenario_path, scenario_from_dict
+from assistant.sim.scenario import resolve_scenario_path, scenario_from_dict
 from assistant.dialogue.suite import ANSWER_UNITS, Expect, Suite, canonical_unit
 from assistant.persona import load_persona, resolve_persona_path
-from assistant.pipeline import Answer, Assistant
+from assistant.assembly import build_assistant
+from assistant.pipeline import Answer
 from assistant.state import units as unitconv
 from assistant.vehicle import LiveVehicle
 
@@ -166,7 +167,7 @@ class SuiteRun:
             persona = load_persona(checked or resolve_persona_path(self.persona_ref, relative_to=self.path.parent))
         results = []
         with LiveVehicle.from_scenario(self._scenario()) as vehicle:
-            assistant = Assistant(vehicle.state, self.model, persona=persona)
+            assistant = build_assistant(vehicle.state, self.model if self.model is not None else False, persona)
             alerts_seen: list = []
             monitor = None
             if getattr(assistant, "alert_monitor", None) is not None:

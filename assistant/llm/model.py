@@ -5,14 +5,16 @@
 * The static part of every prompt (instructions, persona, tool list, examples) is one
   *prefix*. It is evaluated once; llama.cpp reuses its KV cache for every later prompt that
   starts with it (``Llama.generate`` keeps the longest common prefix). The evaluated prefix is
-  also saved with llama.cpp's session-file API (``llama_state_save_file``), so the next process
-  start loads it from disk instead of evaluating it again (start-to-ready <= 2 s).
+  also saved as a llama.cpp session file, so the next process start loads it from disk instead
+  of evaluating it again (start-to-ready <= 2 s).
 * Completions stream token by token, optionally constrained by a GBNF grammar.
+
+Everything that touches llama-cpp-python beyond its public ``Llama`` API (session files,
+private flags) is in :class:`assistant.llm.llamacpp.LlamaCpp`; this module uses only that.
 """
 
 from __future__ import annotations
 
-import ctypes
 import hashlib
 import logging
 import os
@@ -25,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from assistant import paths
 from assistant.errors import UserError
+from assistant.llm.llamacpp import LlamaCpp
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +56,13 @@ class ModelConfig(BaseModel):
                                                            "default $ASSISTANT_CACHE_DIR or ~/.cache/assistant")
 
     def resolved_path(self) -> Path:
+        """``path`` as given if it is there (or absolute), else in ``models/``, where a bare name
+        may leave out ``.gguf`` (``--model SmolLM2-135M-Instruct.Q4_1``)."""
         p = Path(self.path).expanduser()
         if not p.is_absolute() and not p.exists():
             p = paths.MODELS_DIR / p
+            if not p.exists() and p.suffix.lower() != ".gguf" and p.with_name(p.name + ".gguf").is_file():
+                p = p.with_name(p.name + ".gguf")
         return p
 
 
@@ -90,20 +97,19 @@ class LocalModel:
         self.cfg = cfg or ModelConfig()
         self.path = self.cfg.resolved_path()
         _check_file(self.path)
-        try:
-            from llama_cpp import Llama
-        except ImportError as e:
-            raise ModelError(f"llama-cpp-python is not installed ({e}); run ./setup.sh") from None
         t0 = time.perf_counter()
         try:
-            self.llm = Llama(model_path=str(self.path), n_ctx=self.cfg.n_ctx, n_batch=self.cfg.n_batch,
-                             n_threads=self.cfg.n_threads or os.cpu_count(), verbose=False)
+            self.cpp = LlamaCpp(self.path, n_ctx=self.cfg.n_ctx, n_batch=self.cfg.n_batch,
+                                n_threads=self.cfg.n_threads or os.cpu_count())
+        except ImportError as e:
+            raise ModelError(f"llama-cpp-python is not installed ({e}); run ./setup.sh") from None
         except (ValueError, RuntimeError, OSError) as e:
             raise ModelError(f"{self.path} could not be loaded by llama.cpp ({e}): the file is corrupt, "
                              "truncated or of an unsupported architecture; re-run ./setup.sh or pick "
                              "another GGUF") from None
         self.load_s = time.perf_counter() - t0
-        self.metadata = dict(self.llm.metadata or {})
+        self.llm = self.cpp.llm        # the llama_cpp.Llama, for its public API (tokenizer, tests, benches)
+        self.metadata = self.cpp.metadata
         self.prefix_tokens: list[int] = []
         self.prefix_source = ""        # "disk", "evaluated" or ""
 
@@ -118,19 +124,18 @@ class LocalModel:
         return self.metadata.get("tokenizer.chat_template", "")
 
     def tokenize(self, text: str, special: bool = True) -> list[int]:
-        return self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=special)
+        return self.cpp.tokenize(text, special=special)
 
     def n_ctx(self) -> int:
-        return self.llm.n_ctx()
+        return self.cpp.n_ctx()
 
     # -- prefix cache ----------------------------------------------------------------------
 
     def _cache_file(self, tokens: list[int]) -> Path:
-        import llama_cpp
         st = self.path.stat()
         h = hashlib.sha256()
         for part in (str(self.path.resolve()), str(st.st_size), str(int(st.st_mtime)), str(self.cfg.n_ctx),
-                     llama_cpp.__version__, ",".join(map(str, tokens))):
+                     self.cpp.version, ",".join(map(str, tokens))):
             h.update(part.encode())
             h.update(b"\0")
         base = self.cfg.prefix_cache_dir or os.environ.get("ASSISTANT_CACHE_DIR") or \
@@ -139,51 +144,28 @@ class LocalModel:
 
     def set_prefix(self, text: str) -> None:
         """Make ``text`` the evaluated prefix: from the disk cache if there, else evaluate and save."""
-        import llama_cpp
-        tokens = ([self.llm.token_bos()] if self._wants_bos() else []) + self.tokenize(text)
+        tokens = self.cpp.bos_tokens() + self.tokenize(text)
         if len(tokens) >= self.n_ctx() - 64:
             raise ModelError(f"the static prompt ({len(tokens)} tokens) does not fit the context "
                              f"(n_ctx {self.n_ctx()}); raise llm.n_ctx or shorten the persona")
         self.prefix_tokens = tokens
-        if list(self.llm._input_ids[: len(tokens)]) == tokens:
+        if self.cpp.starts_with(tokens):
             return
         cache = self._cache_file(tokens)
-        if cache.is_file() and self._load_session(cache, tokens):
-            self.prefix_source = "disk"
-            return
-        self.llm.reset()
-        self.llm.eval(tokens)
+        if cache.is_file():
+            if self.cpp.load_session(cache, tokens):
+                self.prefix_source = "disk"
+                return
+            log.warning("prompt cache %s is unusable; evaluating the prefix again", cache)
+        self.cpp.evaluate(tokens)
         self.prefix_source = "evaluated"
         try:
             cache.parent.mkdir(parents=True, exist_ok=True)
-            arr = (llama_cpp.llama_token * len(tokens))(*tokens)
             tmp = cache.with_suffix(".tmp")
-            if llama_cpp.llama_state_save_file(self.llm.ctx, str(tmp).encode(), arr, len(tokens)):
+            if self.cpp.save_session(tmp, tokens):
                 tmp.replace(cache)
         except OSError as e:   # a read-only cache dir only costs start-up time
             log.warning("could not save the prompt prefix to %s: %s", cache, e)
-
-    def _load_session(self, path: Path, tokens: list[int]) -> bool:
-        import llama_cpp
-        cap = len(tokens) + 8
-        out = (llama_cpp.llama_token * cap)()
-        n = ctypes.c_size_t(0)
-        self.llm.reset()
-        ok = llama_cpp.llama_state_load_file(self.llm.ctx, str(path).encode(), out, cap, ctypes.byref(n))
-        if not ok or list(out[: n.value]) != tokens:
-            log.warning("prompt cache %s is unusable; evaluating the prefix again", path)
-            self.llm.reset()
-            return False
-        self.llm.input_ids[: len(tokens)] = tokens
-        self.llm.n_tokens = len(tokens)
-        self.llm._requires_eval = True
-        return True
-
-    def _wants_bos(self) -> bool:
-        try:
-            return bool(self.llm._model.add_bos_token()) and self.llm.token_bos() >= 0
-        except Exception:  # older bindings
-            return False
 
     # -- completion ------------------------------------------------------------------------
 
@@ -194,12 +176,8 @@ class LocalModel:
         room = self.n_ctx() - len(tokens)
         if room < 8:
             raise ModelError(f"prompt of {len(tokens)} tokens leaves no room in the {self.n_ctx()}-token context")
-        for chunk in self.llm.create_completion(tokens, max_tokens=min(max_tokens or self.cfg.max_answer_tokens, room),
-                                                temperature=0.0, top_k=1, stream=True, stop=stop or [],
-                                                grammar=grammar):
-            piece = chunk["choices"][0]["text"]
-            if piece:
-                yield piece
+        yield from self.cpp.stream(tokens, max_tokens=min(max_tokens or self.cfg.max_answer_tokens, room),
+                                   stop=stop or [], grammar=grammar)
 
     def complete(self, suffix: str, max_tokens: int | None = None, stop: list[str] | None = None, grammar=None,
                  on_token: Callable[[str], None] | None = None, max_s: float | None = None) -> Completion:
@@ -207,7 +185,7 @@ class LocalModel:
         (default ``llm.max_answer_s``): a loaded CPU must not keep the driver waiting."""
         t0 = time.perf_counter()
         deadline = t0 + (max_s or self.cfg.max_answer_s)
-        before = self.llm.n_tokens
+        before = self.cpp.n_tokens
         first = None
         parts = []
         n = 0
@@ -231,5 +209,4 @@ class LocalModel:
         return Completion("".join(parts), n, first, total, evaluated, truncated=truncated)
 
     def grammar(self, gbnf: str):
-        from llama_cpp import LlamaGrammar
-        return LlamaGrammar.from_string(gbnf, verbose=False)
+        return self.cpp.grammar(gbnf)

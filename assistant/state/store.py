@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
 from assistant.state.signals import CATALOG
+from assistant.state.values import NOT_AVAILABLE
 
 OK, STALE, UNAVAILABLE, MISSING = "ok", "stale", "unavailable", "missing"
 
@@ -80,7 +81,8 @@ class VehicleState:
 
     @classmethod
     def for_profile(cls, profile, **kw) -> "VehicleState":
-        from assistant.can.profile import NOT_AVAILABLE
+        """A state for a vehicle profile (anything with ``mappings`` of ``stale_after`` and
+        ``capabilities``), whose decoder writes ``NOT_AVAILABLE`` for "not available"."""
         stale = {name: m.stale_after for name, m in profile.mappings.items()}
         st = cls(stale, not_available=NOT_AVAILABLE, **kw)
         st.capabilities = profile.capabilities
