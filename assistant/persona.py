@@ -21,9 +21,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from assistant import paths
 from assistant.answer.claims import WHOLE_CAR_RE, claims, health_claim
 from assistant.answer.render import Style, available_languages, locale_texts
+from assistant.state import units
 from assistant.configfile import ConfigError, locate, read_yaml, resolve_named, validation_problems
 
-PERSONAS_DIR = paths.PROJECT_ROOT / "personas"
+PERSONAS_DIR = paths.PERSONAS_DIR
 
 # Driver-distraction limits applied to spoken answers while moving, documented in
 # docs/personas.md: about 12 s of speech at 150 words/min (NHTSA's 12-second total task time).
@@ -49,7 +50,6 @@ NO_READING_PHRASES = {"nothing_heard", "greeting", "decline", "unclear", "cant_r
 _WHOLE_CAR_HEALTH_RE = re.compile(r"\b(?:perfect|great|excellent|top|tip-top|fine|good|best) "
                                   r"(?:shape|condition|form|health|order)\b|\bperfectly\b", re.IGNORECASE)
 
-_TEMPERATURE = {"C": "°C", "°C": "°C", "degC": "°C", "F": "°F", "°F": "°F", "degF": "°F"}
 
 
 class Units(BaseModel):
@@ -62,9 +62,10 @@ class Units(BaseModel):
     @field_validator("temperature")
     @classmethod
     def _temp(cls, v: str) -> str:
-        if v not in _TEMPERATURE:
-            raise ValueError(f"temperature unit must be °C or °F (or C/F), got {v!r}")
-        return _TEMPERATURE[v]
+        try:
+            return units.temperature_unit(v)
+        except units.UnitError as e:
+            raise ValueError(str(e)) from None
 
 
 class LengthCap(BaseModel):
@@ -140,9 +141,9 @@ class Persona(BaseModel):
             found.append((("answer_length", "moving", "max_words"),
                           f"{self.answer_length.moving.max_words} must not exceed answer_length.parked.max_words "
                           f"({self.answer_length.parked.max_words})"))
-        en = locale_texts("en")["phrases"]
+        en = locale_texts("en").phrases
         for key, text in self.wording.items():
-            if key in SAFETY_KEYS or key in locale_texts("en")["telltales"] or "safety" in key:
+            if key in SAFETY_KEYS or key in locale_texts("en").telltales or "safety" in key:
                 found.append((("wording", key), _SAFETY_REFUSAL))
             elif key not in en:
                 found.append((("wording", key), f"unknown phrase {key!r} (phrases: see assistant/data/locales/en.yaml)"))

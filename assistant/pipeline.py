@@ -1,20 +1,37 @@
-"""The assist pipeline for one question: route -> tools -> safety -> phrase -> grounding check.
+"""The assist pipeline for one question, as typed stages with start and end events.
 
-Stages talk through :class:`Answer` fields and optional callbacks (``on_event``), so the CLI,
-the dialogue runner and the voice loop all drive the same code:
+Like Home Assistant's assist pipeline: a :class:`Stage` enum, an event at the start and end of
+every stage, one error type per stage. Each stage is a function from the value the stage
+before it produced to its own:
 
-1. **route**: deterministic matcher / follow-up context / model constrained to tool names;
-2. **tools**: typed reads of the live vehicle state (plus the warning lamps, every turn, for safety);
-3. **safety**: fixed approved wording for critical lamps goes first, whatever the model says;
-4. **render**: a deterministic rendering of the tool results (the facts, and the fallback);
-5. **phrase**: the model rewords the facts; the grounding check accepts it or the rendering is used.
+===========  ===================================  =========================================
+stage        in -> out                            where the work is
+===========  ===================================  =========================================
+``route``    question -> :class:`Route`           ``assistant/intent/`` (matcher, follow-ups,
+                                                  the model for unclear questions)
+``tools``    Route -> :class:`ToolRuns`           ``assistant/tools/`` (typed reads; the
+                                                  warning lamps every turn, for safety)
+``safety``   ToolRuns -> :class:`Safety`          approved wording for critical lamps, first
+``render``   ToolRuns -> :class:`Rendering`       ``assistant/answer/render.py`` (text + facts
+                                                  as data, capped to the persona's length)
+``phrase``   Rendering -> :class:`Candidate`      ``assistant/llm/`` (the model rewords it)
+``ground``   Candidate -> :class:`Verdict`        ``assistant/answer/grounding.py``
+===========  ===================================  =========================================
+
+:meth:`Assistant.ask` chains them and emits :class:`Event` s (``on_event``); the
+:class:`Answer` (``ask --json``'s contract, ``timings_ms``), ``chat --show-tools`` and the
+dialogue checks read what the events carry. A model that fails in ``route`` or ``phrase``
+(:class:`RouteError`, :class:`PhraseError`) costs that stage only: the turn goes on without it
+and the error is an event and a grounding problem, never a crash.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any, Callable
 
 from pydantic import BaseModel
@@ -23,17 +40,79 @@ from assistant.answer import grounding
 from assistant.answer.render import Rendering, Style, render, safety_sentences
 from assistant.errors import UserError
 from assistant.intent.router import Context, Route, route
+from assistant.state import units
 from assistant.state.store import VehicleState
 from assistant.tools.schemas import WarningsResult
 from assistant.tools.vehicle import TOOLS, ToolError, VehicleView
 
+log = logging.getLogger(__name__)
+
 MAX_QUESTION_CHARS = 500
-KEY_NUMBER_RE = re.compile(r"(-?\d+(?:[.,]\d+)?)\s?(?:mph|km|mi|kPa|bar|psi|°C|°F|%|V\b|days?\b|mpg|l/100km)")
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
+# ----------------------------------------------------------------------------- stages and events
 
-@dataclass
+class Stage(str, Enum):
+    ROUTE = "route"
+    TOOLS = "tools"
+    SAFETY = "safety"
+    RENDER = "render"
+    PHRASE = "phrase"
+    GROUND = "ground"
+
+
+class EventType(str, Enum):
+    RUN_START = "run-start"
+    STAGE_START = "stage-start"
+    STAGE_END = "stage-end"       # data: the stage's value
+    TOOL = "tool"                 # data: a ToolRun
+    TOKEN = "token"               # the model's first token of the answer (once)
+    TEXT = "text"                 # data: words for the listener, in order
+    ERROR = "error"               # data: the StageError; the turn went on without that stage
+    RUN_END = "run-end"           # data: the Answer
+
+
+@dataclass(frozen=True)
+class Event:
+    type: EventType
+    t_ms: float                   # since the question was taken
+    stage: Stage | None = None
+    data: Any = None
+
+
+class StageError(Exception):
+    """A stage failed. ``stage`` says which; the message says why."""
+    stage: Stage
+
+
+class RouteError(StageError):
+    stage = Stage.ROUTE
+
+
+class ToolsError(StageError):
+    stage = Stage.TOOLS
+
+
+class SafetyError(StageError):
+    stage = Stage.SAFETY
+
+
+class RenderError(StageError):
+    stage = Stage.RENDER
+
+
+class PhraseError(StageError):
+    stage = Stage.PHRASE
+
+
+class GroundError(StageError):
+    stage = Stage.GROUND
+
+
+# ----------------------------------------------------------------------------- the values between stages
+
+@dataclass(frozen=True)
 class ToolRun:
     name: str
     arguments: dict[str, Any]
@@ -51,6 +130,34 @@ class ToolRun:
         return d
 
 
+@dataclass(frozen=True)
+class ToolRuns:
+    runs: tuple[ToolRun, ...]
+
+    @property
+    def asked(self) -> list[ToolRun]:
+        """The calls the question asked for that returned a result, in the question's order."""
+        return [t for t in self.runs if t.reason == "asked" and t.result is not None]
+
+    @property
+    def warnings(self) -> WarningsResult | None:
+        return next((t.result for t in self.runs if isinstance(t.result, WarningsResult)), None)
+
+
+@dataclass(frozen=True)
+class Safety:
+    sentences: tuple[str, ...]      # approved wording, in the answer's language, said first
+
+
+@dataclass(frozen=True)
+class Candidate:
+    text: str                       # the model's wording, cut to two sentences and the length cap
+    first_token_ms: float | None
+    truncated: bool = False
+    total_s: float = 0.0
+    raw: str = ""                   # everything the model produced
+
+
 @dataclass
 class Answer:
     question: str
@@ -64,13 +171,66 @@ class Answer:
     model_text: str | None = None             # what the model said, accepted or not
     problems: list[str] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
+    events: list[Event] = field(default_factory=list, repr=False)
 
     def to_json(self) -> dict:
         return {"question": self.question, "answer": self.text, "tools": [t.to_json() for t in self.tools],
                 "grounded": self.grounded, "fallback": self.fallback, "route": self.route, "driving": self.driving,
                 "safety": self.safety, "model_text": self.model_text, "grounding_problems": self.problems,
-                "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()}}
+                "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+                "stages_ms": {e.stage.value: round(e.t_ms, 1) for e in self.events
+                              if e.type is EventType.STAGE_END}}
 
+
+def timings_from(events: list[Event]) -> dict[str, float]:
+    """``timings_ms`` as the events tell it: when routing and the tools were done, the model's
+    first token (when no model ran: when the answer text was ready), the first words out to the
+    listener, and the end."""
+    end = {e.stage: e.t_ms for e in events if e.type is EventType.STAGE_END}
+    first = lambda kind: next((e.t_ms for e in events if e.type is kind), None)  # noqa: E731
+    text_ready = end.get(Stage.GROUND, end.get(Stage.RENDER, 0.0))
+    t = {"route": end.get(Stage.ROUTE, 0.0), "tools": end.get(Stage.TOOLS, 0.0)}
+    t["first_token"] = first(EventType.TOKEN) or text_ready
+    t["first_output"] = first(EventType.TEXT) or text_ready
+    t["total"] = first(EventType.RUN_END) or text_ready
+    return t
+
+
+class _Run:
+    """One turn's event log and clock; ``stage()`` runs a stage between its start and end events
+    and wraps what escapes it in the stage's error type."""
+
+    ERRORS = {s: e for s, e in [(Stage.ROUTE, RouteError), (Stage.TOOLS, ToolsError), (Stage.SAFETY, SafetyError),
+                                (Stage.RENDER, RenderError), (Stage.PHRASE, PhraseError),
+                                (Stage.GROUND, GroundError)]}
+
+    def __init__(self, on_event: Callable[[Event], None] | None):
+        self.t0 = time.perf_counter()
+        self.events: list[Event] = []
+        self._on_event = on_event
+
+    def ms(self) -> float:
+        return (time.perf_counter() - self.t0) * 1000
+
+    def emit(self, type: EventType, stage: Stage | None = None, data: Any = None) -> None:
+        e = Event(type, self.ms(), stage, data)
+        self.events.append(e)
+        if self._on_event is not None:
+            self._on_event(e)
+
+    def stage(self, stage: Stage, fn: Callable[..., Any], *args: Any) -> Any:
+        self.emit(EventType.STAGE_START, stage)
+        try:
+            value = fn(*args)
+        except (StageError, UserError):
+            raise
+        except Exception as e:  # noqa: BLE001 - a stage's failure, typed and said
+            raise self.ERRORS[stage](f"{stage.value}: {type(e).__name__}: {e}") from e
+        self.emit(EventType.STAGE_END, stage, value)
+        return value
+
+
+# ----------------------------------------------------------------------------- the assistant
 
 class Assistant:
     def __init__(self, state: VehicleState, model=None, style: Style | None = None, name: str = "Nova",
@@ -107,9 +267,64 @@ class Assistant:
         from assistant.alerts import AlertMonitor
         return AlertMonitor.for_persona(self.view.state, self.persona, self.base_style, on_alert)
 
-    # -- stages ------------------------------------------------------------------------------
+    # -- one question --------------------------------------------------------------------------
 
-    def _run_tools(self, r: Route) -> list[ToolRun]:
+    def ask(self, question: str, on_event: Callable[[Event], None] | None = None) -> Answer:
+        """Answer one question: the stages in order, each fed the value of the one before."""
+        question = validate_question(question, self.model)
+        run = _Run(on_event)
+        run.emit(EventType.RUN_START, data=question)
+        r = run.stage(Stage.ROUTE, self._route, question, run)
+        tools = run.stage(Stage.TOOLS, self._tools, r)
+        for t in tools.runs:
+            run.emit(EventType.TOOL, Stage.TOOLS, t)
+        style = self._style(r)
+        safety = run.stage(Stage.SAFETY, _safety, tools, style)
+        if safety.sentences:                     # first words out, before the model runs
+            run.emit(EventType.TEXT, Stage.SAFETY, " ".join(safety.sentences))
+        driving = self._driving_state()
+        rendering = run.stage(Stage.RENDER, self._render, r, tools, style, driving)
+        candidate = verdict = None
+        # Brand wording is said as written (the model would paraphrase it away); the small
+        # default model only phrases English.
+        if self.phrase_with_model and tools.asked and rendering.text and style.locale == "en" \
+                and not rendering.brand:
+            candidate = self._phrase_stage(run, question, tools, rendering, driving)
+            if candidate is not None:
+                verdict = run.stage(Stage.GROUND, self._ground, candidate, rendering, safety)
+        accepted = candidate is not None and verdict is not None and verdict.grounded and candidate.text
+        body = candidate.text if accepted else rendering.text
+        if body:
+            run.emit(EventType.TEXT, Stage.GROUND if accepted else Stage.RENDER,
+                     (" " if safety.sentences else "") + body)
+        ans = Answer(question, text=" ".join(x for x in list(safety.sentences) + [body] if x), tools=list(tools.runs),
+                     grounded=True, fallback=not accepted, route=r.source, driving=driving,
+                     safety=list(safety.sentences), model_text=candidate.text if candidate else None,
+                     problems=[] if accepted else self._problems(candidate, verdict, run.events))
+        run.emit(EventType.RUN_END, data=ans)
+        ans.events = run.events
+        ans.timings_ms = timings_from(run.events)
+        self.context.remember(r)
+        return ans
+
+    # -- the stages ----------------------------------------------------------------------------
+
+    def _route(self, question: str, run: _Run) -> Route:
+        if self.persona is not None and self.persona.declines(question):
+            return Route([], "off_topic")
+        model_route = self._model_route
+        if model_route is not None:
+            def guarded(q: str):
+                try:
+                    return model_route(q)
+                except Exception as e:  # noqa: BLE001 - the model router failing is not the turn failing
+                    log.warning("model router failed: %s", e)
+                    run.emit(EventType.ERROR, Stage.ROUTE, RouteError(f"model router: {type(e).__name__}: {e}"))
+                    return None
+            return route(question, self.context, guarded)
+        return route(question, self.context, None)
+
+    def _tools(self, r: Route) -> ToolRuns:
         runs = []
         for call in r.calls:
             tool = TOOLS[call.name]
@@ -120,72 +335,64 @@ class Assistant:
         if not any(t.name == "get_warnings" for t in runs) and any(
                 n.startswith("Vehicle.Telltale.") for n in self.view.capabilities):
             runs.append(ToolRun("get_warnings", {}, TOOLS["get_warnings"].call(self.view, {}), reason="safety"))
-        return runs
+        return ToolRuns(tuple(runs))
 
     def _style(self, r: Route) -> Style:
-        style = Style(**self.base_style.__dict__)
-        style.brand_wording_used = False        # a flag of this turn's rendering, not of the session
-        units = dict(self.context.units)
+        """This turn's style: the persona's, in the units the driver asked for (a new value; the
+        base style is never changed)."""
+        wanted = dict(self.context.units)
         if r.unit_override:
-            from assistant.intent.router import _dimension
-            units[_dimension(r.unit_override)] = r.unit_override
-        for dim, unit in units.items():
-            setattr(style, dim, unit)
-        return style
+            wanted[units.dimension(r.unit_override)] = r.unit_override
+        return self.base_style.with_units(wanted)
 
-    # -- one question --------------------------------------------------------------------------
-
-    def ask(self, question: str, on_event: Callable[[str, Any], None] | None = None) -> Answer:
-        emit = on_event or (lambda kind, data: None)
-        question = validate_question(question, self.model)
-        t0 = time.perf_counter()
-        ans = Answer(question)
-        ms = lambda: (time.perf_counter() - t0) * 1000  # noqa: E731
-
-        if self.persona is not None and self.persona.declines(question):
-            r = Route([], "off_topic")
-        else:
-            r = route(question, self.context, self._model_route)
-        ans.route = r.source
-        ans.timings_ms["route"] = ms()
-        ans.tools = self._run_tools(r)
-        ans.timings_ms["tools"] = ms()
-        for t in ans.tools:
-            emit("tool", t)
-
-        style = self._style(r)
-        warnings = next((t.result for t in ans.tools if isinstance(t.result, WarningsResult)), None)
-        # Approved wording in the answer's language; a persona cannot change it. A critical lamp
-        # that cannot be read now but was on when last read keeps it, said as such.
-        ans.safety = safety_sentences(warnings, style) if warnings else []
-        if ans.safety:                           # first words out, before the model runs
-            ans.timings_ms["first_output"] = ms()
-            emit("text", " ".join(ans.safety))
-
-        asked = [(t.name, t.result) for t in ans.tools if t.reason == "asked" and t.result is not None]
+    def _render(self, r: Route, tools: ToolRuns, style: Style, driving: str) -> Rendering:
+        asked = [(t.name, t.result) for t in tools.asked]
         rendering = render(asked, style) if asked else Rendering()
         if not asked:
             rendering.add(style.phrase("decline" if r.source == "off_topic" else "unclear"))
-        ans.driving = self._driving_state()
-        rendering = self._cap(rendering, ans.driving)
+            rendering.brand = style.is_brand("decline" if r.source == "off_topic" else "unclear")
+        return self._cap(rendering, driving)
 
-        body, ans.fallback = rendering.text, True
-        # Brand wording is said as written (the model would paraphrase it away); the small
-        # default model only phrases English.
-        if self.phrase_with_model and asked and rendering.text and style.locale == "en" \
-                and not style.brand_wording_used:
-            runs = [t for t in ans.tools if t.reason == "asked" and t.result is not None]
-            body, ans.fallback = self._phrase(question, runs, rendering, ans, ms)
-        ans.timings_ms.setdefault("first_token", ms())
-        ans.timings_ms.setdefault("first_output", ms())
-        ans.text = " ".join(s for s in ans.safety + [body] if s)
-        if not ans.safety:
-            emit("text", body)
-        elif body:
-            emit("text", " " + body)
-        ans.timings_ms["total"] = ms()
-        self.context.remember(r)
-        return ans
+    def _phrase_stage(self, run: _Run, question: str, tools: ToolRuns, rendering: Rendering,
+                      driving: str) -> Candidate | None:
+        try:
+            return run.stage(Stage.PHRASE, self._phrase, run, question, tools, rendering, driving)
+        except PhraseError as e:
+            log.warning("%s", e)
+            run.emit(EventType.ERROR, Stage.PHRASE, e)
+            return None
+
+    def _phrase(self, run: _Run, question: str, tools: ToolRuns, rendering: Rendering, driving: str) -> Candidate:
+        first: dict[str, float] = {}
+
+        def on_token(piece: str) -> None:
+            if "t" not in first:
+                first["t"] = run.ms()
+                run.emit(EventType.TOKEN, Stage.PHRASE)
+
+        c = self.dialect.phrase(question, tools.asked, rendering.text, on_token=on_token)
+        text = self._cap_text(" ".join(SENTENCE_END.split(c.text.strip())[:2]).strip(), driving)
+        return Candidate(text, first.get("t"), bool(getattr(c, "truncated", False)),
+                         float(getattr(c, "total_s", 0.0)), c.text)
+
+    def _ground(self, candidate: Candidate, rendering: Rendering, safety: Safety) -> grounding.Verdict:
+        verdict = grounding.check(candidate.text, rendering, critical=bool(safety.sentences),
+                                  degenerate=candidate.raw)
+        if candidate.truncated:
+            return grounding.Verdict(False, [f"the model took too long ({candidate.total_s:.1f} s, "
+                                             "llm.max_answer_s)"] + verdict.problems)
+        return verdict
+
+    @staticmethod
+    def _problems(candidate: Candidate | None, verdict, events: list[Event]) -> list[str]:
+        errors = [str(e.data) for e in events if e.type is EventType.ERROR and e.stage is Stage.PHRASE]
+        if errors:
+            return errors
+        if candidate is None:
+            return []
+        return (verdict.problems if verdict is not None else []) or ["the model gave no answer"]
+
+    # -- length caps ---------------------------------------------------------------------------
 
     def _driving_state(self) -> str:
         speed = self.view.state.get("Vehicle.Speed")
@@ -213,28 +420,12 @@ class Assistant:
             return text
         return Rendering(SENTENCE_END.split(text)).capped(*limits).text
 
-    def _phrase(self, question: str, runs: list[ToolRun], rendering: Rendering, ans: Answer, ms) -> tuple[str, bool]:
-        first = {}
 
-        def on_token(piece: str) -> None:
-            first.setdefault("t", ms())
-
-        c = self.dialect.phrase(question, runs, rendering.text, on_token=on_token)
-        ans.timings_ms["first_token"] = first.get("t", ms())
-        candidate = self._cap_text(" ".join(SENTENCE_END.split(c.text.strip())[:2]).strip(), ans.driving)
-        ans.model_text = candidate
-        results = [t.result for t in ans.tools if t.result is not None]
-        keys = [float(x.replace(",", ".")) for x in KEY_NUMBER_RE.findall(rendering.text)]
-        verdict = grounding.check(candidate, results, facts=rendering.text, key_numbers=keys,
-                                  cant_read=rendering.cant_read, fine=rendering.fine,
-                                  critical=bool(ans.safety), degenerate=c.text)
-        if getattr(c, "truncated", False):
-            verdict.grounded = False
-            verdict.problems.insert(0, f"the model took too long ({c.total_s:.1f} s, llm.max_answer_s)")
-        if candidate and verdict.grounded:
-            return candidate, False
-        ans.problems = verdict.problems or ["the model gave no answer"]
-        return rendering.text, True
+def _safety(tools: ToolRuns, style: Style) -> Safety:
+    """Approved wording in the answer's language; a persona cannot change it. A critical lamp
+    that cannot be read now but was on when last read keeps it, said as such."""
+    w = tools.warnings
+    return Safety(tuple(safety_sentences(w, style)) if w else ())
 
 
 def validate_question(question: Any, model=None) -> str:

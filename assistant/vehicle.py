@@ -14,8 +14,8 @@ from pathlib import Path
 
 import can
 
-from assistant.bench.scenario import Scenario, check_against_profile, load_scenario, resolve_scenario_path
-from assistant.bench.simulator import Simulator
+from assistant.sim.scenario import Scenario, check_against_profile, load_scenario, resolve_scenario_path
+from assistant.sim.simulator import Simulator
 from assistant.can.bus import BusConfig, open_bus
 from assistant.can.profile import VehicleProfile, load_profile
 from assistant.can.reader import BusReader

@@ -50,8 +50,8 @@ if str(ROOT) not in sys.path:  # runnable as a plain script from anywhere
 import can  # noqa: E402
 import cantools  # noqa: E402
 
-from assistant.bench.scenario import Scenario, check_value, load_scenario, scenario_from_dict  # noqa: E402
-from assistant.bench.simulator import Simulator  # noqa: E402
+from assistant.sim.scenario import Scenario, check_value, load_scenario, scenario_from_dict  # noqa: E402
+from assistant.sim.simulator import Simulator  # noqa: E402
 from assistant.can.bus import BusConfig  # noqa: E402
 from assistant.can.dbc import DbcError  # noqa: E402
 from assistant.configfile import ConfigError  # noqa: E402

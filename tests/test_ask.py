@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from assistant.answer.grounding import CANT_READ_RE, check
-from assistant.bench.scenario import load_scenario
+from assistant.answer.grounding import CANT_READ_RE, check_results as check
+from assistant.sim.scenario import load_scenario
 from assistant.pipeline import Assistant
 from assistant.tools.vehicle import TOOLS, VehicleView, telltale_info
 from assistant.vehicle import LiveVehicle

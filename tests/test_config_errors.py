@@ -4,7 +4,7 @@ import textwrap
 
 import pytest
 
-from assistant.bench.scenario import check_against_profile, load_scenario
+from assistant.sim.scenario import check_against_profile, load_scenario
 from assistant.can.dbc import DbcError
 from assistant.can.profile import load_profile
 from assistant.configfile import ConfigError

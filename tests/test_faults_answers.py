@@ -184,10 +184,11 @@ def test_rendering_cap_keeps_must_sentences_and_the_first():
 
 # ----------------------------------------------------------------------------- grounding
 
-def _results(scenario_values: dict):
+def _facts(scenario_values: dict) -> Rendering:
     st = _state("demo", scenario_values)
     v = VehicleView.of(st)
-    return [TOOLS["get_tyre_pressures"].call(v, {}), TOOLS["get_warnings"].call(v, {})]
+    return render([("get_tyre_pressures", TOOLS["get_tyre_pressures"].call(v, {"wheel": "front_left"})),
+                   ("get_warnings", TOOLS["get_warnings"].call(v, {}))], Style())
 
 
 TYRES_OK = {"Vehicle.Chassis.Axle.Row1.Wheel.Left.Tire.Pressure": 240,
@@ -195,35 +196,33 @@ TYRES_OK = {"Vehicle.Chassis.Axle.Row1.Wheel.Left.Tire.Pressure": 240,
 
 
 def test_grounding_refuses_a_health_claim_about_what_the_facts_do_not_cover():
-    results = _results(TYRES_OK)
-    facts = "The front left tyre is at 240 kPa, which is fine."
-    v = grounding.check("The engine is fine: front left 240 kPa.", results, facts=facts, fine={"tyres"})
+    facts = _facts(TYRES_OK)
+    assert facts.sentences[0] == "The front left tyre is at 240 kPa, which is fine." and facts.fine == {"tyres"}
+    v = grounding.check("The engine is fine: front left 240 kPa.", facts, coverage=False)
     assert not v.grounded and any("engine" in p for p in v.problems), v.problems
-    ok = grounding.check("The front left tyre is at 240 kPa, which is fine.", results, facts=facts, fine={"tyres"})
+    ok = grounding.check("The front left tyre is at 240 kPa, which is fine.", facts, coverage=False)
     assert ok.grounded, ok.problems
 
 
 def test_grounding_refuses_any_health_claim_while_a_critical_lamp_is_on():
-    results = _results(TYRES_OK)
-    facts = "The front left tyre is at 240 kPa, which is fine."
-    v = grounding.check("The front left tyre is at 240 kPa, which is fine.", results, facts=facts,
-                        fine={"tyres"}, critical=True)
+    v = grounding.check("The front left tyre is at 240 kPa, which is fine.", _facts(TYRES_OK),
+                        critical=True, coverage=False)
     assert not v.grounded and "critical" in v.problems[0]
 
 
 @pytest.mark.parametrize("claim", ["Everything is fine, keep driving.", "Your car is in good shape.",
                                    "It is safe to drive.", "No problem at all."])
 def test_grounding_refuses_whole_car_and_bare_health_claims(claim):
-    results = _results({lamp: "OFF" for lamp in LAMPS})
-    v = grounding.check(claim, results, facts="No warning lights are on.", fine={"lamps"})
+    facts = _facts({lamp: "OFF" for lamp in LAMPS})
+    assert "No warning lights are on." in facts.text and "lamps" in facts.fine
+    v = grounding.check(claim, facts, coverage=False)
     assert not v.grounded, claim
 
 
 def test_grounding_refuses_degenerate_repetition():
-    results = _results({"Vehicle.Telltale.ABS": "ON"})
+    facts = _facts({"Vehicle.Telltale.ABS": "ON"})
     loop = "The ABS warning is on: " * 10
-    v = grounding.check("The ABS warning is on: the ABS warning is on.", results,
-                        facts="The ABS warning is on.", degenerate=loop)
+    v = grounding.check("The ABS warning is on: the ABS warning is on.", facts, degenerate=loop, coverage=False)
     assert not v.grounded and any("repeats" in p for p in v.problems), v.problems
 
 

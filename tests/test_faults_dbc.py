@@ -7,8 +7,8 @@ from pathlib import Path
 import can
 import pytest
 
-from assistant.bench.scenario import check_against_profile, load_scenario
-from assistant.bench.simulator import Simulator
+from assistant.sim.scenario import check_against_profile, load_scenario
+from assistant.sim.simulator import Simulator
 from assistant.can.dbc import DbcError, load_dbc
 from assistant.can.profile import load_profile
 from assistant.configfile import ConfigError

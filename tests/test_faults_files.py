@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from assistant.bench.scenario import load_scenario
+from assistant.sim.scenario import load_scenario
 from assistant.can.profile import load_profile
 from assistant.config import load_config
 from assistant.configfile import MAX_FILE_BYTES, ConfigError, read_yaml

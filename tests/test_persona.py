@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from assistant.answer.grounding import check
+from assistant.answer.grounding import check_results as check
 from assistant.configfile import ConfigError
 from assistant.persona import check_file, load_persona
 from assistant.pipeline import Assistant

@@ -8,8 +8,8 @@ from pathlib import Path
 import can
 import pytest
 
-from assistant.bench.scenario import Scenario, load_scenario
-from assistant.bench.simulator import Simulator
+from assistant.sim.scenario import Scenario, load_scenario
+from assistant.sim.simulator import Simulator
 from assistant.can.bus import BusConfig
 from assistant.can.profile import load_profile
 from assistant.can.reader import BusReader, FrameDecoder

@@ -7,8 +7,8 @@ import can
 import pytest
 
 from assistant import paths
-from assistant.bench.scenario import Scenario
-from assistant.bench.simulator import Simulator
+from assistant.sim.scenario import Scenario
+from assistant.sim.simulator import Simulator
 from assistant.can.bus import BusConfig
 from assistant.can.profile import NOT_AVAILABLE, OUT_OF_RANGE, load_profile
 from assistant.can.reader import BusReader

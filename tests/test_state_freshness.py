@@ -4,8 +4,8 @@ import time
 
 import can
 
-from assistant.bench.scenario import load_scenario
-from assistant.bench.simulator import Simulator
+from assistant.sim.scenario import load_scenario
+from assistant.sim.simulator import Simulator
 from assistant.can.bus import BusConfig
 from assistant.can.profile import load_profile
 from assistant.can.reader import BusReader

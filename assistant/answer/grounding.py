@@ -1,11 +1,20 @@
-"""Grounding check: is every number, unit, warning-lamp name and trouble code in an answer
-backed by this turn's tool results?
+"""The ground stage: is a candidate answer backed by what this turn's rendering states?
 
-``check(answer, results, facts, style)`` returns a :class:`Verdict`. Numbers may be the tool
-value itself or a unit conversion / rounding of it (km <-> mi, kPa <-> bar/psi, °C <-> °F,
-m -> km, s -> days). On top of the BRIEF's rule, a *coverage* rule makes the model a safe
-paraphraser: the answer must keep the key numbers of the deterministic facts it was given,
-and must say "can't read" when the facts do.
+``check(answer, facts)`` takes the model's wording and the :class:`~assistant.answer.render.
+Rendering` the tools' results were rendered into (its facts as data: each number with its unit
+and what it is of, lamps, trouble codes, wheel positions, verdict words, what could not be
+read, what is stated fine) and returns a :class:`Verdict`:
+
+* every number said is a fact's number, or a unit conversion / rounding of one (km <-> mi,
+  kPa <-> bar/psi, °C <-> °F, s <-> days, l/100km <-> mpg), said of the same thing (fuel or
+  battery, front or rear, left or right: "42 km on fuel" is refused when 42 km is the electric
+  range); every unit has a value of its kind; every lamp, code and wheel named is in the facts;
+* coverage: the answer keeps the key numbers, lamps, codes, positions and verdict words, and
+  says "can't read" exactly when the facts do;
+* no health claim the facts do not make (never while a critical lamp is on, never of the whole
+  car), and no loop or runaway text.
+
+``check_results(answer, results)`` checks a text against bare tool results (no coverage).
 """
 
 from __future__ import annotations
@@ -18,9 +27,9 @@ from typing import Any, Iterable
 from pydantic import BaseModel
 
 from assistant.answer import claims as health
+from assistant.answer.render import Fact, Rendering, render_results
 from assistant.state import units
-from assistant.state.dtc import DTC_RE
-from assistant.tools.vehicle import telltale_info
+from assistant.answer.locales import locale_texts
 
 NUMBER_RE = re.compile(r"(?<![\w.])[-−]?\d+(?:[.,]\d+)?(?![\w])")
 CODE_RE = re.compile(r"\b[PCBU][0-3][0-9A-F]{3}\b")
@@ -29,13 +38,7 @@ WORD_NUMBERS = {w: i for i, w in enumerate(
     "sixteen seventeen eighteen nineteen twenty".split())}
 WORD_NUMBERS.update({"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
                      "ninety": 90, "hundred": 100, "thousand": 1000})
-UNIT_WORDS = {
-    "km": "distance", "kilometres": "distance", "kilometers": "distance", "mi": "distance", "miles": "distance",
-    "mile": "distance", "kpa": "pressure", "bar": "pressure", "psi": "pressure", "°c": "temperature",
-    "°f": "temperature", "degrees": "temperature", "%": "ratio", "percent": "ratio", "v": "voltage",
-    "volts": "voltage", "mpg": "consumption", "l/100km": "consumption", "days": "time", "day": "time",
-    "hours": "time", "weeks": "time", "months": "time", "km/h": "speed", "mph": "speed",
-}
+UNIT_WORDS = units.WORD_DIMENSIONS
 UNIT_RE = re.compile(r"(?<=\d)\s*(km/h|mph|km|mi|kpa|bar|psi|°c|°f|%|v|mpg|l/100km)\b|"
                      r"\b(kilomet(?:re|er)s|miles?|percent|volts|degrees|days?|hours|weeks|months)\b|(°[cf])",
                      re.IGNORECASE)
@@ -43,11 +46,6 @@ CANT_READ_RE = re.compile(r"can['’]?t read|cannot read|can ?not read|unable to
                           r"doesn['’]?t report|don['’]?t have|no reading|not readable|impossible de lire|"
                           r"ne peux pas (?:l[ea]s? |l['’])?lire|non riesco a legger\w*|ne me transmet pas|"
                           r"non mi trasmette|n['’]indique pas|non fornisce", re.IGNORECASE)
-
-# Alternative spellings of each dimension's numbers a listener may hear.
-_ALT_UNITS = {"km": ["mi", "m"], "m": ["km", "mi"], "kPa": ["bar", "psi"], "°C": ["°F"],
-              "s": ["d", "h", "min"], "d": ["s", "h"], "%": [], "V": [], "l/100km": [], "km/h": ["mph"]}
-
 
 # Binding: a number must be said of the same thing the facts say it of. Clauses end at
 # punctuation followed by a space (not inside "2.4" or "2,4") or at a conjunction.
@@ -84,92 +82,30 @@ def bindings(text: str) -> list[tuple[str, float, frozenset[str]]]:
     return out
 
 
-def _signal_qualifiers(signal: str) -> frozenset[str]:
-    parts = signal.split(".")
-    q = {"fuel"} if "FuelSystem" in parts else {"battery"} if {"TractionBattery", "LowVoltageBattery"} & set(parts) else set()
-    q |= {"front"} if "Row1" in parts else {"rear"} if "Row2" in parts else set()
-    q |= {p.lower() for p in parts if p in ("Left", "Right")}
-    return frozenset(q)
-
-
-def result_bindings(results: Iterable[Any]) -> list[tuple[float, frozenset[str]]]:
-    """(value, what it is of) for every numeric reading in the tool results, in every unit a
-    listener may hear it in."""
-    out: list[tuple[float, frozenset[str]]] = []
-
-    def walk(o: Any) -> None:
-        if isinstance(o, BaseModel):
-            o = o.model_dump()
-        if isinstance(o, dict):
-            v, sig = o.get("value"), o.get("signal")
-            if isinstance(sig, str) and isinstance(v, (int, float)) and not isinstance(v, bool):
-                quals = _signal_qualifiers(sig)
-                out.append((abs(float(v)), quals))
-                for alt in _ALT_UNITS.get(o.get("unit") or "", []):
-                    try:
-                        out.append((abs(units.convert(v, o["unit"], alt)), quals))
-                    except units.UnitError:
-                        pass
-            for x in o.values():
-                walk(x)
-        elif isinstance(o, (list, tuple)):
-            for x in o:
-                walk(x)
-
-    for r in results:
-        walk(r)
-    return out
-
-
 @dataclass
 class Verdict:
     grounded: bool
     problems: list[str] = field(default_factory=list)
 
 
-def _numbers_in(obj: Any, out: list[tuple[float, str | None]], unit: str | None = None) -> None:
-    """Collect (value, unit) pairs from a tool result (pydantic models, dicts, lists)."""
-    if isinstance(obj, BaseModel):
-        obj = obj.model_dump()
-    if isinstance(obj, dict):
-        u = obj.get("unit") if isinstance(obj.get("unit"), str) else unit
-        for k, v in obj.items():
-            if k in ("age_s",):
-                continue
-            key_unit = "km" if k.endswith("_km") else u
-            _numbers_in(v, out, key_unit)
-    elif isinstance(obj, (list, tuple)):
-        for v in obj:
-            _numbers_in(v, out, unit)
-    elif isinstance(obj, bool) or obj is None:
-        return
-    elif isinstance(obj, (int, float)):
-        out.append((float(obj), unit))
-    elif isinstance(obj, str):
-        for m in NUMBER_RE.finditer(obj):         # numbers inside descriptions ("bank 1", "12 volt")
-            if not DTC_RE.match(obj):
-                out.append((_to_float(m.group()), None))
-
-
 def _to_float(s: str) -> float:
     return float(s.replace("−", "-").replace(",", "."))
 
 
-def allowed_numbers(results: Iterable[Any]) -> list[float]:
-    pairs: list[tuple[float, str | None]] = []
-    for r in results:
-        _numbers_in(r, pairs)
+def allowed_numbers(facts: Rendering) -> list[float]:
+    """Every number a listener may hear for the facts: each value as said and in the other
+    units of its kind, its absolute value ("overdue by 1200 km"), and the numbers written in
+    the rendering's own text (a description's "bank 1", "12 volt")."""
     allowed: set[float] = set()
-    for value, unit in pairs:
-        allowed.add(value)
-        allowed.add(abs(value))                   # "overdue by 1200 km" for -1200
-        for alt in _ALT_UNITS.get(unit or "", []):
+    for f in facts.numbers():
+        value = float(f.value)
+        allowed |= {value, abs(value)}
+        for alt in units.spoken_alternatives(f.unit or ""):
             try:
-                allowed.add(abs(units.convert(value, unit, alt)))
-            except units.UnitError:
+                allowed.add(abs(units.convert(value, f.unit, alt)))
+            except (units.UnitError, ZeroDivisionError):
                 pass
-        if unit == "l/100km" and value:
-            allowed.add(235.214583 / value)
+    allowed |= {abs(v) for _, v in numbers_in_text(facts.text)}
     return sorted(allowed)
 
 
@@ -191,8 +127,8 @@ def _matches(said: str, value: float, allowed: list[float]) -> bool:
 def telltale_mentions(text: str) -> set[str]:
     low = text.lower()
     found = set()
-    for name, info in telltale_info().items():
-        for alias in [info["label"]] + info.get("aliases", []):
+    for name, words in locale_texts("en").telltales.items():
+        for alias in [words.label] + words.aliases:
             if alias.lower() in low:
                 found.add(name)
     return found
@@ -220,12 +156,14 @@ def _degenerate(text: str) -> str | None:
     return None
 
 
-def health_problems(answer: str, facts: str, fine: Iterable[str], critical: bool) -> list[str]:
-    """A claim that something is fine must be one the facts make, about the same thing; never
-    while a critical lamp is on, and never about the whole car."""
+def health_problems(answer: str, facts: Rendering, critical: bool) -> list[str]:
+    """A claim that something is fine must be one the facts make (``facts.fine``: the topics the
+    rendering states fine), about the same thing; never while a critical lamp is on, and never
+    about the whole car. A claim naming no topic ("which is fine") only repeats one the
+    rendering's own words make."""
     problems = []
-    allowed = set(fine) | {t for _, topics, _ in health.claims(facts) for t in topics}
-    facts_claim = bool(health.claims(facts))
+    allowed = set(facts.fine)
+    facts_claim = bool(allowed) and bool(health.claims(facts.text))
     for sentence, topics, whole in health.claims(answer):
         said = health.health_claim(sentence)
         if critical:
@@ -239,102 +177,86 @@ def health_problems(answer: str, facts: str, fine: Iterable[str], critical: bool
     return problems
 
 
-def check(answer: str, results: list[BaseModel], facts: str = "", key_numbers: Iterable[float] = (),
-          cant_read: bool = False, fine: Iterable[str] = (), critical: bool = False,
-          degenerate: str | None = None) -> Verdict:
-    """``fine``: the topics the facts state to be fine (the only health claims allowed);
-    ``critical``: a critical lamp is on (no health claim at all); ``degenerate``: the model's
-    whole output, refused if it loops or runs on (the answer may be a cut of it)."""
+def check(answer: str, facts: Rendering, *, critical: bool = False, degenerate: str | None = None,
+          coverage: bool = True) -> Verdict:
+    """``critical``: a critical lamp is on (no health claim at all); ``degenerate``: the
+    model's whole output, refused if it loops or runs on (``answer`` may be a cut of it);
+    ``coverage``: also require the answer to keep what the facts say."""
     problems: list[str] = []
     for text in dict.fromkeys(t for t in (degenerate, answer) if t):
         why = _degenerate(text)
         if why:
             problems.append(f"not an answer: {why}")
-    if facts or critical:        # without the facts, what they state fine is unknown
-        problems += health_problems(answer, facts, fine, critical)
-    else:
-        problems += [f"says {health.health_claim(x)!r} of the whole car; no reading covers that"
-                     for x, _, whole in health.claims(answer) if whole]
-    allowed = allowed_numbers(results)
+    problems += health_problems(answer, facts, critical)
+    numbers = facts.numbers()
+    allowed = allowed_numbers(facts)
     for said, value in numbers_in_text(answer):
         if not _matches(said, value, allowed):
             problems.append(f"number {said!r} is not in this turn's tool results")
-    dims_in_results = {UNIT_WORDS.get(u.lower(), u) for u in _units_in(results)}
+    dims = {_dimension(f.unit) for f in numbers if f.unit}
     for m in UNIT_RE.finditer(answer):
         word = next(g for g in m.groups() if g).lower()
         dim = UNIT_WORDS.get(word)
-        if dim and dim not in dims_in_results:
-            problems.append(f"unit {word!r} has no value of that kind in the tool results")
-    codes_in_results = {c for r in results for c in CODE_RE.findall(_dump(r))}
+        if dim and dim not in dims:
+            problems.append(f"unit {word!r} has no value of that kind in the facts")
+    codes = set(facts.of_kind("code"))
     for code in CODE_RE.findall(answer):
-        if code not in codes_in_results:
+        if code not in codes:
             problems.append(f"trouble code {code} is not in the tool results")
-    lamps_in_results = {n for r in results for n in telltale_mentions(_dump(r))} | _lamp_names(results)
-    for lamp in telltale_mentions(answer) - lamps_in_results:
+    lamps = set(facts.of_kind("lamp"))
+    said_lamps = telltale_mentions(answer)
+    for lamp in sorted(said_lamps - lamps):
         problems.append(f"warning lamp {lamp} is not in the tool results")
-    if facts:
-        # A lamp the facts do not name is not on (a result can carry a lamp that is OFF).
-        for lamp in telltale_mentions(answer) & lamps_in_results - telltale_mentions(facts) - _active_lamps(results):
-            problems.append(f"warning lamp {lamp} is named but the facts do not say it is on")
-        # Binding: each number said of what the facts say it is of (fuel vs battery, which tyre).
-        facts_b = bindings(facts)
-        results_b = result_bindings(results)
-        for said, value, quals in bindings(answer):
-            said_of = [fq for _, fv, fq in facts_b if _matches(said, value, [fv])] or \
-                      [rq for rv, rq in results_b if _matches(said, value, [rv])]
-            if said_of and not any(quals <= fq for fq in said_of):
-                problems.append(f"{said} is said of {'/'.join(sorted(quals))}, the facts give it for "
-                                f"{' or '.join('/'.join(sorted(fq)) or 'something else' for fq in said_of)}")
-        for pos in set(WHEEL_POSITION.findall(answer.lower())) - set(WHEEL_POSITION.findall(facts.lower())):
-            problems.append(f"names the {pos} tyre, which the facts do not")
-    # Coverage: keep what the facts say.
-    if facts:
-        for pos in set(WHEEL_POSITION.findall(facts.lower())) - set(WHEEL_POSITION.findall(answer.lower())):
+    positions = set(facts.of_kind("position"))
+    said_positions = set(WHEEL_POSITION.findall(answer.lower()))
+    for pos in sorted(said_positions - positions):
+        problems.append(f"names the {pos} tyre, which the facts do not")
+    # Binding: each number said of what the facts say it is of (fuel vs battery, which tyre).
+    for said, value, quals in bindings(answer):
+        said_of = [f.of for f in numbers if _matches(said, value, _in_all_units(f))]
+        if said_of and not any(quals <= of for of in said_of):
+            problems.append(f"{said} is said of {'/'.join(sorted(quals))}, the facts give it for "
+                            f"{' or '.join('/'.join(sorted(of)) or 'something else' for of in said_of)}")
+    if coverage:
+        for pos in sorted(set(facts.of_kind("position", key_only=True)) - said_positions):
             problems.append(f"leaves out the {pos} tyre from the facts")
-        for word in STATUS_WORDS:
-            if re.search(rf"\b{word}\b", facts, re.IGNORECASE) and not re.search(rf"\b{word}\b", answer, re.IGNORECASE):
+        for word in dict.fromkeys(facts.of_kind("verdict", key_only=True)):
+            if not re.search(rf"\b{word}\b", answer, re.IGNORECASE):
                 problems.append(f"leaves out {word!r} from the facts")
-        for k in key_numbers:
-            if not any(_matches(s, v, [k]) for s, v in numbers_in_text(answer)):
-                problems.append(f"leaves out {k:g} from the facts")
-        for lamp in telltale_mentions(facts) - telltale_mentions(answer):
-            problems.append(f"leaves out the {lamp} warning from the facts")
-        for code in CODE_RE.findall(facts):
+        for f in numbers:
+            if f.key and f.said is not None and not any(_matches(s, v, [abs(float(f.value))])
+                                                        for s, v in numbers_in_text(answer)):
+                problems.append(f"leaves out {f.said} from the facts")
+        for f in facts.facts:
+            if f.kind == "lamp" and f.key and f.value not in said_lamps:
+                problems.append(f"leaves out the {f.value} warning from the facts")
+        for code in facts.of_kind("code", key_only=True):
             if code not in answer:
                 problems.append(f"leaves out trouble code {code} from the facts")
-        if cant_read and not CANT_READ_RE.search(answer):
+        if facts.cant_read and not CANT_READ_RE.search(answer):
             problems.append("does not say that a value cannot be read")
-        if not cant_read and CANT_READ_RE.search(answer):
+        if not facts.cant_read and CANT_READ_RE.search(answer):
             problems.append("says it cannot read a value that was read")
     return Verdict(not problems, problems)
 
 
-def _dump(r: Any) -> str:
-    return r.model_dump_json() if isinstance(r, BaseModel) else str(r)
+def check_results(answer: str, results: list[BaseModel]) -> Verdict:
+    """A text against bare tool results: what a rendering of them states, without coverage."""
+    return check(answer, render_results(results), coverage=False)
 
 
-def _active_lamps(results: list[BaseModel]) -> set[str]:
-    from assistant.tools.schemas import WarningsResult
-    return {w.name for r in results if isinstance(r, WarningsResult) for w in r.active}
+def _in_all_units(f: Fact) -> list[float]:
+    out = [abs(float(f.value))]
+    for alt in units.spoken_alternatives(f.unit or ""):
+        try:
+            out.append(abs(units.convert(float(f.value), f.unit, alt)))
+        except (units.UnitError, ZeroDivisionError):
+            pass
+    return out
 
 
-def _lamp_names(results: list[BaseModel]) -> set[str]:
-    names = set()
-    for r in results:
-        for m in re.finditer(r'"signal":"Vehicle\.Telltale\.(\w+)"|"name":"(\w+)"', _dump(r)):
-            names.add(m.group(1) or m.group(2))
-    return names
-
-
-def _units_in(results: list[BaseModel]) -> set[str]:
-    found = set()
-    for r in results:
-        text = _dump(r)
-        found |= set(re.findall(r'"unit":"([^"]+)"', text))
-        if "_km" in text:
-            found.add("km")
-    mapped = set()
-    for u in found:
-        mapped.add({"km": "km", "m": "km", "kPa": "kpa", "°C": "°c", "%": "%", "V": "v", "d": "days", "s": "days",
-                    "l/100km": "l/100km", "km/h": "km/h"}.get(u, u))
-    return mapped
+def _dimension(unit: str) -> str:
+    try:
+        return units.dimension(unit)
+    except units.UnitError:
+        return unit

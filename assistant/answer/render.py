@@ -1,46 +1,36 @@
 """Deterministic rendering of tool results into short spoken sentences.
 
-This text is (1) the answer whenever the model's wording fails the grounding check
-(``fallback: true``) and (2) the facts the model is asked to phrase. Every number in it comes
-from a tool result, converted to the listener's units by :class:`Style`.
+The render stage: tool results in, a :class:`Rendering` out. Its text is (1) the answer
+whenever the model's wording fails the grounding check (``fallback: true``) and (2) what the
+model is asked to phrase. Beside the text a Rendering carries, as data, the :class:`Fact` s it
+states (each number with its unit and what it is of, each lamp, trouble code, wheel position
+and verdict word), what it could not read, what it states fine and whether brand wording was
+used: the grounding check works on those, never on a re-parse of the text.
+
+Every number comes from a tool result, converted to the listener's units by :class:`Style`,
+an immutable value (a persona's units, language and wording; follow-ups make a new one).
 Phrases live in per-locale tables so a persona can switch language.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
+from dataclasses import dataclass, field, replace
 from typing import Any
-
-import yaml
 
 from pydantic import BaseModel
 
+from assistant.answer.locales import LOCALES_DIR, available_languages, locale_texts
 from assistant.state import units
 from assistant.state.signals import TELLTALES
 from assistant.tools.schemas import (EnergyResult, Quantity, RangeResult, ServiceResult, SignalResult, TyreResult,
                                      Warning, WarningsResult)
 
-LOCALES_DIR = Path(__file__).resolve().parents[1] / "data" / "locales"
 
 
-@lru_cache(maxsize=None)
-def locale_texts(lang: str) -> dict[str, Any]:
-    """Answer texts of a language (assistant/data/locales/<lang>.yaml), English as the fallback."""
-    path = LOCALES_DIR / f"{lang}.yaml"
-    if not path.is_file():
-        raise ValueError(f"no answer texts for language {lang!r} (have: {', '.join(available_languages())})")
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
-
-
-def available_languages() -> list[str]:
-    return sorted(p.stem for p in LOCALES_DIR.glob("*.yaml"))
-
-
-@dataclass
+@dataclass(frozen=True)
 class Style:
-    """How numbers are said: units and locale (a persona sets these)."""
+    """How an answer is said: units, language, persona wording. Immutable: ``with_units``
+    makes the per-turn copy a follow-up ("and in miles?") asks for."""
 
     locale: str = "en"            # language of answers: a file in assistant/data/locales/
     distance: str = "km"          # km | mi
@@ -50,32 +40,37 @@ class Style:
     decimal_comma: bool = False
     wording: dict[str, str] = field(default_factory=dict)   # persona overrides of non-critical phrases
     service_dealer: str | None = None                          # persona's booking advice for due service
-    brand_wording_used: bool = False                           # set when a persona phrase was rendered
+
+    def with_units(self, by_dimension: dict[str, str]) -> "Style":
+        """This style with the listener's units for some dimensions (``{"distance": "mi"}``)."""
+        fields = {d: u for d, u in by_dimension.items() if d in ("distance", "pressure", "temperature", "consumption")}
+        return replace(self, **fields) if fields else self
+
+    def is_brand(self, key: str) -> bool:
+        return key in self.wording
 
     @property
-    def texts(self) -> dict[str, Any]:
+    def texts(self):
         return locale_texts(self.locale)
 
     def phrase(self, key: str, **kw: Any) -> str:
-        if key in self.wording:
-            self.brand_wording_used = True
-        text = self.wording.get(key) or self.texts["phrases"].get(key) or locale_texts("en")["phrases"][key]
+        text = self.wording.get(key) or self.texts.phrases.get(key) or locale_texts("en").phrases[key]
         return text.format(**kw)
 
     def word(self, key: str) -> str:
-        return self.texts["words"].get(key) or locale_texts("en")["words"][key]
+        return self.texts.words.get(key) or locale_texts("en").words[key]
 
     def what(self, key: str) -> str:
         from assistant.state.signals import CATALOG
-        return (self.texts["what"].get(key) or locale_texts("en")["what"].get(key)
+        return (self.texts.what.get(key) or locale_texts("en").what.get(key)
                 or (CATALOG[key].description if key in CATALOG else key))
 
     def telltale(self, name: str) -> dict[str, str]:
         """Label, meaning, action and (critical lamps) the approved safety wording, in this language."""
-        return self.texts["telltales"].get(name) or locale_texts("en")["telltales"][name]
+        return self.texts.telltales.get(name) or locale_texts("en").telltales[name]
 
     def position(self, pos: str) -> str:
-        return self.texts["positions"].get(pos, pos)
+        return self.texts.positions.get(pos, pos)
 
     # -- numbers ------------------------------------------------------------------------------
 
@@ -87,15 +82,17 @@ class Style:
         return s.replace(".", ",") if self.decimal_comma else s
 
     def target_unit(self, unit: str | None) -> str | None:
-        return {"km": self.distance, "m": self.distance, "kPa": self.pressure, "°C": self.temperature,
-                "l/100km": self.consumption,
-                "km/h": "mph" if self.distance == "mi" else "km/h"}.get(unit or "", unit)
+        try:
+            dim = units.dimension(unit or "")
+        except units.UnitError:
+            return unit
+        return {"distance": self.distance, "pressure": self.pressure, "temperature": self.temperature,
+                "consumption": self.consumption,
+                "speed": "mph" if self.distance == "mi" else "km/h"}.get(dim, unit)
 
     def convert(self, value: float, unit: str | None) -> tuple[float, str | None, int]:
         """Value in the listener's unit, with the digits worth saying."""
         to = self.target_unit(unit)
-        if unit == "l/100km" and to == "mpg":
-            return (235.214583 / value if value else 0.0), "mpg", 1
         if unit and to and to != unit:
             value = units.convert(value, unit, to)
         digits = {"bar": 1, "V": 1, "l/100km": 1, "mpg": 1}.get(to or "", 0)
@@ -121,19 +118,52 @@ class Style:
         return f"{text} {unit}" if unit else text
 
 
+def of_signal(signal: str) -> frozenset[str]:
+    """What a reading is of, as a listener tells values apart: fuel or battery, front or rear,
+    left or right (from its canonical name)."""
+    parts = signal.split(".")
+    q = {"fuel"} if "FuelSystem" in parts else {"battery"} if {"TractionBattery", "LowVoltageBattery"} & set(parts) \
+        else set()
+    q |= {"front"} if "Row1" in parts else {"rear"} if "Row2" in parts else set()
+    q |= {p.lower() for p in parts if p in ("Left", "Right")}
+    return frozenset(q)
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One thing a rendering states.
+
+    ``kind``: ``number`` (``value`` in ``unit``, as said), ``lamp`` (``value`` a telltale name,
+    ``state`` on / last_on / unreadable / off), ``code`` (a trouble code), ``position`` (a wheel,
+    "rear left"), ``verdict`` (a word an answer must not drop: low, overdue, flashing).
+    ``key``: a faithful rewording must keep it."""
+
+    kind: str
+    value: Any
+    unit: str | None = None
+    of: frozenset[str] = frozenset()
+    state: str | None = None
+    key: bool = True
+    said: str | None = None           # numbers: as written in the rendering ("48 km")
+
+
 @dataclass
 class Rendering:
-    """The deterministic answer: sentences in order, and what they are.
+    """The deterministic answer: sentences in order, and what they state, as data.
 
     ``must`` holds the sentences no length cap or persona may remove (what cannot be read, a
-    lamp that is on or was on when last read); ``fine`` the topics the rendering itself states
-    to be fine (``lamps`` for a full all-clear, ``tyres`` for tyres the car judges fine), which
-    are the only health claims model wording may repeat."""
+    lamp that is on or was on when last read, a low tyre); ``fine`` the topics the rendering
+    itself states to be fine (``lamps`` for a full all-clear, ``tyres`` for tyres the car judges
+    fine), the only health claims model wording may repeat; ``facts`` every number, lamp,
+    code, position and verdict word it states; ``brand``: persona wording was used (said as
+    written, so the model does not reword it)."""
 
     sentences: list[str] = field(default_factory=list)
     cant_read: bool = False           # some asked-for value was not readable
     must: list[str] = field(default_factory=list)
     fine: set[str] = field(default_factory=set)
+    facts: list[Fact] = field(default_factory=list)
+    brand: bool = False
 
     @property
     def text(self) -> str:
@@ -154,10 +184,22 @@ class Rendering:
         self.cant_read = True
         self.add(s, keep=True)
 
+    def fact(self, kind: str, value: Any, **kw: Any) -> None:
+        f = Fact(kind, value, **kw)
+        if f not in self.facts:
+            self.facts.append(f)
+
+    def numbers(self) -> list[Fact]:
+        return [f for f in self.facts if f.kind == "number"]
+
+    def of_kind(self, kind: str, key_only: bool = False) -> list[Any]:
+        return [f.value for f in self.facts if f.kind == kind and (f.key or not key_only)]
+
     def capped(self, max_words: int, max_sentences: int) -> "Rendering":
         """Whole sentences within the cap, in order: the first always, every ``must`` sentence
         always (a cap never removes what cannot be read or a lamp that is on), the others while
-        they fit."""
+        they fit. The facts of dropped sentences are no longer key (the answer need not keep
+        them)."""
         must_words = sum(len(x.split()) for x in self.must)
         kept, words, n = [], must_words, len(self.must)
         for i, sentence in enumerate(self.sentences):
@@ -169,8 +211,44 @@ class Rendering:
                 kept.append(sentence)
                 words += w
                 n += 1
-        out = Rendering(kept, self.cant_read, [x for x in self.must], set(self.fine))
+        out = Rendering(kept, self.cant_read, list(self.must), set(self.fine), list(self.facts), self.brand)
+        if len(kept) < len(self.sentences):
+            out.facts = [f if _said_in(f, out.text) else replace(f, key=False) for f in self.facts]
         return out
+
+
+def _said_in(f: Fact, text: str) -> bool:
+    """Whether a fact is still said in a cut rendering (its number, code or position in the text)."""
+    if f.kind == "number":
+        return f.said is None or f.said in text
+    return f.kind == "lamp" or str(f.value).lower() in text.lower()
+
+
+class _Speaker:
+    """The style as the renderers use it during one rendering: every quantity it formats is
+    recorded as a number fact, and every persona phrase it picks marks the rendering as brand
+    wording. The :class:`Style` itself stays untouched."""
+
+    def __init__(self, style: Style, out: Rendering):
+        self._style, self._out = style, out
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._style, name)
+
+    def phrase(self, key: str, **kw: Any) -> str:
+        if self._style.is_brand(key):
+            self._out.brand = True
+        return self._style.phrase(key, **kw)
+
+    def quantity(self, q: Quantity, key: bool = True) -> str:
+        value, unit, digits = self._style.convert(q.value, q.unit)
+        said = self._style.quantity(q)
+        self._out.fact("number", round(float(value), 6), unit=unit, of=of_signal(q.signal), key=key, said=said)
+        return said
+
+    def duration(self, seconds: float) -> str:
+        self._out.fact("number", float(seconds), unit="s", key=False)
+        return self._style.duration(seconds)
 
 
 def _cap(s: str) -> str:
@@ -223,6 +301,8 @@ def render_range(r: RangeResult, s: Style, out: Rendering) -> None:
             out.add(_cap(s.phrase("tank", pct=s.quantity(r.fuel_level))))
     _say_unreadable(bad, s, out)
     if r.low_fuel_light.ok and r.low_fuel_light.value in ("ON", "BLINK"):
+        out.fact("lamp", "LowFuel", state="on")
+        out.fact("verdict", "low")
         out.add(s.phrase("low_fuel_on"), keep=True)
 
 
@@ -243,6 +323,8 @@ def render_energy(r: EnergyResult, s: Style, out: Rendering) -> None:
         bad = [r.fuel_level if r.fuel_level.status != "not_supported" else r.battery_level]
     _say_unreadable(bad, s, out)
     if r.low_fuel_light.ok and r.low_fuel_light.value in ("ON", "BLINK"):
+        out.fact("lamp", "LowFuel", state="on")
+        out.fact("verdict", "low")
         out.add(s.phrase("low_fuel_on"), keep=True)
 
 
@@ -278,6 +360,9 @@ def render_warnings(r: WarningsResult, s: Style, out: Rendering, include_critica
     for w in r.active:
         if w.safety_wording and not include_critical:
             continue
+        out.fact("lamp", w.name, state="on" if w.fresh else "last_on")
+        if w.state == "BLINK":
+            out.fact("verdict", "flashing")
         if not w.fresh:
             out.add(last_read_on(w, s), keep=True)
             out.cant_read = True
@@ -286,14 +371,20 @@ def render_warnings(r: WarningsResult, s: Style, out: Rendering, include_critica
             out.add(s.phrase("warning_on", label=t["label"], state=s.phrase(f"state_{w.state}"),
                              meaning=t["meaning"], action=t["action"]), keep=True)
     last_on = {w.name for w in r.active if not w.fresh}
+    named = lambda names, state: [out.fact("lamp", n, state=state, key=False) for n in names]  # noqa: E731
     if r.lamps_reported == 0:
         out.add_cant_read(s.phrase("lamps_not_reported"))
     elif r.all_clear:
         if not r.not_supported:
             out.add(s.phrase("no_warnings"), fine="lamps")
         else:
-            reported = [s.telltale(n)["label"] for n in TELLTALES if n not in r.not_supported]
-            names = _names(s, reported) if len(reported) <= 3 else s.phrase("n_lamps", n=len(reported))
+            reported = [n for n in TELLTALES if n not in r.not_supported]
+            if len(reported) <= 3:
+                named(reported, "off")
+                names = _names(s, [s.telltale(n)["label"] for n in reported])
+            else:
+                out.fact("number", float(len(reported)), key=False)
+                names = s.phrase("n_lamps", n=len(reported))
             out.add(s.phrase("no_warnings_partial", names=names), fine="lamps")
     elif r.unreadable:
         rest = [n for n in r.unreadable if n not in last_on]
@@ -301,10 +392,15 @@ def render_warnings(r: WarningsResult, s: Style, out: Rendering, include_critica
             if rest:
                 out.add_cant_read(s.phrase("lamps_unreadable_all" if not last_on else "lamps_unreadable_others"))
         elif len(rest) <= 2 and rest:
+            named(rest, "unreadable")
             out.add_cant_read(s.phrase("unreadable_lamps", names=_names(s, [s.telltale(n)["label"] for n in rest])))
         elif rest:
+            out.fact("number", float(len(rest)), key=False)
+            out.fact("number", float(r.lamps_reported), key=False)
             out.add_cant_read(s.phrase("lamps_unreadable_some", n=len(rest), total=r.lamps_reported))
     if r.trouble_codes:
+        for c in r.trouble_codes:
+            out.fact("code", c.code)
         out.add(s.phrase("codes", codes=", ".join(f"{c.code} ({c.description})" for c in r.trouble_codes)))
 
 
@@ -317,6 +413,8 @@ def render_service(r: ServiceResult, s: Style, out: Rendering) -> None:
                 continue
             parts.append(s.quantity(q.model_copy(update={"value": v})))
     if parts:
+        if overdue:
+            out.fact("verdict", "overdue")
         joiner = s.phrase("and") if overdue else s.phrase("or")
         out.add(s.phrase("service_overdue" if overdue else "service_in", parts=joiner.join(parts)))
     elif r.service_due.ok and r.service_due.value:
@@ -324,12 +422,14 @@ def render_service(r: ServiceResult, s: Style, out: Rendering) -> None:
     else:
         out.add_cant_read(unreadable(s, r.distance_to_service, s.what("service")))
     if s.service_dealer and (overdue or (r.service_due.ok and r.service_due.value)):
-        s.brand_wording_used = True
+        out.brand = True
         out.add(s.service_dealer)
     if r.oil_life.ok:
         out.add(s.phrase("oil_life", pct=s.quantity(r.oil_life)))
     if r.oil_level.ok and r.oil_level.value != "NORMAL":
-        out.add(s.phrase("oil_level", level=s.texts["oil_levels"][r.oil_level.value]))
+        if "LOW" in r.oil_level.value:
+            out.fact("verdict", "low")
+        out.add(s.phrase("oil_level", level=s.texts.oil_levels[r.oil_level.value]))
 
 
 def render_tyres(r: TyreResult, s: Style, out: Rendering) -> None:
@@ -339,11 +439,16 @@ def render_tyres(r: TyreResult, s: Style, out: Rendering) -> None:
     if not readable and not low and not flagged:
         out.add_cant_read(unreadable(s, r.wheels[0].pressure if r.wheels else Quantity(signal="tyres"), s.what("tyres")))
         return
-    pos = s.position
+    def pos(position: str) -> str:
+        out.fact("position", position)
+        return s.position(position)
+
     # "Fine" is the car's verdict (its low-pressure flags), never ours: without a flag to read,
     # the pressures are said as they are (a car that only sends pressures may have one at 150 kPa).
     judged = all(w.low.ok for w in readable)
     missing = [w for w in r.wheels if not w.pressure.ok]
+    if low:
+        out.fact("verdict", "low")
     if len(r.wheels) == 1:
         w = r.wheels[0]
         if w.pressure.ok:
@@ -388,8 +493,10 @@ def render_signal(r: SignalResult, s: Style, out: Rendering) -> None:
         text = s.quantity(q)
     elif isinstance(value, list):
         text = ", ".join(value) or s.word("none")
-    elif value in s.texts["oil_levels"]:
-        text = s.texts["oil_levels"][value]
+    elif value in s.texts.oil_levels:
+        text = s.texts.oil_levels[value]
+        if "LOW" in value:
+            out.fact("verdict", "low")
     else:
         text = str(value).lower().replace("_", " ")
     out.add(s.phrase("signal_value", what=s.what(r.name), value=text))
@@ -406,7 +513,16 @@ RENDERERS = {
 
 
 def render(results: list[tuple[str, BaseModel]], style: Style) -> Rendering:
+    """The render stage: ``(tool name, result)`` pairs in the order they were asked."""
     out = Rendering()
+    speaker = _Speaker(style, out)
     for name, result in results:
-        RENDERERS[name](result, style, out)
+        RENDERERS[name](result, speaker, out)
     return out
+
+
+def render_results(results: list[BaseModel], style: Style | None = None) -> Rendering:
+    """Render results by their type (no tool names at hand: a check of a text against results)."""
+    by_type = {RangeResult: "get_range", EnergyResult: "get_energy_level", WarningsResult: "get_warnings",
+               ServiceResult: "get_service_status", TyreResult: "get_tyre_pressures", SignalResult: "read_signal"}
+    return render([(by_type[type(r)], r) for r in results if type(r) in by_type], style or Style())

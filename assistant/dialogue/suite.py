@@ -36,24 +36,20 @@ from typing import Any, Union
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
-from assistant.bench.scenario import Scenario, check_against_profile, check_value, resolve_scenario_path
+from assistant.sim.scenario import Scenario, check_against_profile, check_value, resolve_scenario_path
 from assistant.configfile import ConfigError, locate, read_yaml, validation_problems
 from assistant.state import units as unitconv
 from assistant.state.signals import CATALOG
 from assistant.tools.vehicle import TOOLS
 
-# Units a number in an answer can carry, as the runner reads them (in this order: the first
-# that matches wins, so "km/h" before "km"). ``expect.numbers`` may name these or any spelling
-# assistant/state/units.py knows for them ("kilometers", "degC", "percent", ...).
-ANSWER_UNITS = ("km/h", "km", "mph", "mi", "kPa", "bar", "psi", "°C", "°F", "%", "V", "mpg", "l/100km",
-                "days", "day", "jours", "jour", "giorni", "giorno")
-_DAY_WORDS = {"day": "d", "days": "d", "jour": "d", "jours": "d", "giorno": "d", "giorni": "d"}
+# Units a number in an answer can carry, as the runner reads them (see assistant/state/units.py;
+# ``expect.numbers`` may name these or any spelling that module knows: "kilometers", "degC", ...).
+ANSWER_UNITS = unitconv.ANSWER_UNITS
 
 
 def canonical_unit(unit: str) -> str:
     """One spelling per unit (``days``/``jours``/``giorni`` -> ``d``); UnitError if unknown."""
-    u = _DAY_WORDS.get(unit.strip(), unit)
-    return "mpg" if u.strip().lower() == "mpg" else unitconv.normalize(u)
+    return unitconv.spoken(unit)
 
 
 _SAID_UNITS = {canonical_unit(u) for u in ANSWER_UNITS}
@@ -254,7 +250,7 @@ def load_suite(path: str | Path) -> Suite:
 
 def _check_scenario(sc: str | dict, name: str, path: Path, node, at) -> tuple[Any, list[str]]:
     """(the checked Scenario, or the path of the scenario file; problems)."""
-    from assistant.bench.scenario import load_scenario
+    from assistant.sim.scenario import load_scenario
     from assistant.can.profile import load_profile
     if isinstance(sc, dict):
         try:

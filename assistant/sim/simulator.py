@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 import can
 
-from assistant.bench.scenario import Scenario
+from assistant.sim.scenario import Scenario
 from assistant.can.profile import VehicleProfile
 
 log = logging.getLogger(__name__)

@@ -26,7 +26,7 @@ from assistant.speech.audio import SAMPLE_RATE
 from assistant.errors import UserError
 
 log = logging.getLogger(__name__)
-VOCAB_DIR = Path(__file__).resolve().parents[1] / "data" / "voice"
+VOCAB_DIR = paths.VOICE_DIR
 
 
 class SpeechError(UserError):

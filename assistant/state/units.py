@@ -84,6 +84,35 @@ SPOKEN: dict[str, tuple[str, ...]] = {
 }
 
 
+# Units as answers say them, in the order a reader of an answer should try them ("km/h" before
+# "km"), and the words for days in each answer language.
+ANSWER_UNITS = ("km/h", "km", "mph", "mi", "kPa", "bar", "psi", "°C", "°F", "%", "V", "mpg", "l/100km",
+                "days", "day", "jours", "jour", "giorni", "giorno")
+DAY_WORDS = {"day": "d", "days": "d", "jour": "d", "jours": "d", "giorno": "d", "giorni": "d"}
+
+# Words a listener hears a unit as, lower-case -> dimension (for checking model wording).
+WORD_DIMENSIONS = {
+    "km": "distance", "kilometres": "distance", "kilometers": "distance", "mi": "distance", "miles": "distance",
+    "mile": "distance", "kpa": "pressure", "bar": "pressure", "psi": "pressure", "°c": "temperature",
+    "°f": "temperature", "degrees": "temperature", "%": "ratio", "percent": "ratio", "v": "voltage",
+    "volts": "voltage", "mpg": "consumption", "l/100km": "consumption", "days": "time", "day": "time",
+    "hours": "time", "weeks": "time", "months": "time", "km/h": "speed", "mph": "speed",
+}
+
+
+def spoken(unit: str) -> str:
+    """One spelling per unit as answers say it (``days``/``jours``/``giorni`` -> ``d``)."""
+    return normalize(DAY_WORDS.get(unit.strip(), unit))
+
+
+def temperature_unit(unit: str) -> str:
+    """``°C`` or ``°F`` for any accepted spelling (C, degC, fahrenheit...); UnitError otherwise."""
+    u = normalize(unit)
+    if u not in ("°C", "°F"):
+        raise UnitError(f"temperature unit must be °C or °F (or C/F), got {unit!r}")
+    return u
+
+
 def dimension(unit: str) -> str:
     """``distance``, ``pressure``, ... of a unit (any accepted spelling); UnitError if unknown."""
     u = normalize(unit)

@@ -8,21 +8,19 @@ can resolve; status travels with every value (see :class:`~assistant.tools.schem
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 from typing import Any, Callable
 
-import yaml
 from pydantic import BaseModel
 
-from assistant.state import units
+from assistant.answer.locales import locale_texts
+from assistant.state import dtc, units
 from assistant.state.signals import CATALOG, TELLTALES, WHEELS
 from assistant.state.store import VehicleState
+from assistant.state.telltales import is_critical, policy
 from assistant.tools.schemas import (EnergyArgs, EnergyResult, NoArgs, Quantity, RangeArgs, RangeResult, ServiceResult,
                                      SignalArgs, SignalResult, TroubleCode, TyreArgs, TyreResult, Warning,
                                      WarningsResult, Wheel)
 
-DATA = Path(__file__).resolve().parents[1] / "data"
 FUEL_RANGE = "Vehicle.Powertrain.FuelSystem.Range"
 FUEL_LEVEL = "Vehicle.Powertrain.FuelSystem.RelativeLevel"
 EV_RANGE = "Vehicle.Powertrain.TractionBattery.Range"
@@ -30,18 +28,15 @@ SOC = "Vehicle.Powertrain.TractionBattery.StateOfCharge.Displayed"
 TT = "Vehicle.Telltale."
 
 
-@lru_cache(maxsize=None)
 def telltale_info() -> dict[str, dict]:
-    return yaml.safe_load((DATA / "telltales.yaml").read_text())
-
-
-@lru_cache(maxsize=None)
-def dtc_descriptions() -> dict[str, str]:
-    return yaml.safe_load((DATA / "dtc_descriptions.yaml").read_text())
+    """Each lamp's policy with its English words, as one dict (a read-only view over the two
+    files that hold them: telltales.yaml for policy, locales/en.yaml for words)."""
+    en = locale_texts("en").telltales
+    return {n: {**p.model_dump(), **en[n].model_dump()} for n, p in policy().items()}
 
 
 def describe_dtc(code: str) -> str:
-    desc = dtc_descriptions().get(code)
+    desc = dtc.descriptions().get(code)
     if desc:
         return desc
     if code[1] in "123" or (code[0] != "P" and code[1] in "12"):
@@ -111,7 +106,7 @@ def get_warnings(v: VehicleView, args: NoArgs) -> WarningsResult:
     A lamp that cannot be read now but was last read ON or BLINK stays in ``active`` (marked
     not fresh, with how long ago it was read): a critical lamp keeps its safety wording until
     it is read OFF, and no answer can call the dash clear while it is unreadable."""
-    info = telltale_info()
+    rules, words = policy(), locale_texts("en").telltales     # the JSON contract's words are English
     active, unreadable, unsupported = [], [], []
     for name in TELLTALES:
         q = v.read(TT + name)
@@ -124,24 +119,18 @@ def get_warnings(v: VehicleView, args: NoArgs) -> WarningsResult:
             value, age = _last_reading(v, TT + name)
             fresh, ago = False, None if age is None else int(round(age))
         if value in ("ON", "BLINK"):
-            i = info[name]
+            w = words[name]
             critical = is_critical(name, value)
-            active.append(Warning(name=name, label=i["label"], state=value,
-                                  severity="critical" if critical else i["severity"],
-                                  meaning=i["meaning"], action=i["action"],
-                                  safety_wording=" ".join(i["safety"].split()) if critical else None,
+            active.append(Warning(name=name, label=w.label, state=value,
+                                  severity="critical" if critical else rules[name].severity,
+                                  meaning=w.meaning, action=w.action,
+                                  safety_wording=" ".join(w.safety.split()) if critical else None,
                                   fresh=fresh, last_read_s_ago=ago))
     active.sort(key=lambda w: ({"critical": 0, "warning": 1, "info": 2}[w.severity], not w.fresh))
     codes = v.read("Vehicle.Diagnostics.DTCList")
     return WarningsResult(active=active, unreadable=unreadable, not_supported=unsupported,
                           trouble_codes=[TroubleCode(code=c, description=describe_dtc(c)) for c in codes.value or []],
                           trouble_codes_status=codes.status, lamps_reported=len(TELLTALES) - len(unsupported))
-
-
-def is_critical(lamp: str, value: str) -> bool:
-    """Critical lamps get the fixed safety wording: always, or (check engine) while blinking."""
-    i = telltale_info()[lamp]
-    return bool(i.get("critical")) or (value == "BLINK" and bool(i.get("blink_critical")))
 
 
 def get_service_status(v: VehicleView, args: NoArgs) -> ServiceResult:
