@@ -39,9 +39,8 @@ WORD_NUMBERS = {w: i for i, w in enumerate(
 WORD_NUMBERS.update({"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
                      "ninety": 90, "hundred": 100, "thousand": 1000})
 UNIT_WORDS = units.WORD_DIMENSIONS
-UNIT_RE = re.compile(r"(?<=\d)\s*(km/h|mph|km|mi|kpa|bar|psi|°c|°f|%|v|mpg|l/100km)\b|"
-                     r"\b(kilomet(?:re|er)s|miles?|percent|volts|degrees|days?|hours|weeks|months)\b|(°[cf])",
-                     re.IGNORECASE)
+UNIT_RE = re.compile(rf"(?<=\d)\s*({'|'.join(map(re.escape, units.SYMBOLS_AFTER_NUMBER))})\b|"
+                     rf"\b({'|'.join(map(re.escape, units.UNIT_WORD_FORMS))})\b|(°[cf])", re.IGNORECASE)
 CANT_READ_RE = re.compile(r"can['’]?t read|cannot read|can ?not read|unable to read|not available|"
                           r"doesn['’]?t report|don['’]?t have|no reading|not readable|impossible de lire|"
                           r"ne peux pas (?:l[ea]s? |l['’])?lire|non riesco a legger\w*|ne me transmet pas|"

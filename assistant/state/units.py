@@ -90,6 +90,12 @@ ANSWER_UNITS = ("km/h", "km", "mph", "mi", "kPa", "bar", "psi", "°C", "°F", "%
                 "days", "day", "jours", "jour", "giorni", "giorno")
 DAY_WORDS = {"day": "d", "days": "d", "jour": "d", "jours": "d", "giorno": "d", "giorni": "d"}
 
+# Unit symbols as they follow a number in an answer ("48 km", "14 psi"), longest first, and the
+# words that name a unit on their own ("miles", "percent"), both lower-case.
+SYMBOLS_AFTER_NUMBER = ("km/h", "mph", "km", "mi", "kpa", "bar", "psi", "°c", "°f", "%", "v", "mpg", "l/100km")
+UNIT_WORD_FORMS = ("kilometres", "kilometers", "miles", "mile", "percent", "volts", "degrees", "days", "day",
+                   "hours", "weeks", "months")
+
 # Words a listener hears a unit as, lower-case -> dimension (for checking model wording).
 WORD_DIMENSIONS = {
     "km": "distance", "kilometres": "distance", "kilometers": "distance", "mi": "distance", "miles": "distance",
