@@ -56,5 +56,6 @@ def open_bus(cfg: BusConfig, can_filters: list[dict] | None = None, **kw) -> can
         hint = ""
         if cfg.interface == "socketcan":
             hint = (f" (is {cfg.channel} up? on a bench: sudo ./vcan-setup.sh up {cfg.channel}; "
-                    "without vcan use --scenario NAME or --interface virtual)")
+                    "without vcan use --scenario NAME, or --log FILE for a recording; python-can's "
+                    "virtual interface works only within one process)")
         raise BusOpenError(f"cannot open CAN bus {cfg.describe()}: {e}{hint}") from None

@@ -17,12 +17,17 @@ def add_parser(sub) -> None:
     p.add_argument("--json", action="store_true",
                    help="print one JSON object: answer, tools, grounded, fallback, timings_ms")
     add_assistant_args(p)
-    p.set_defaults(run=run)
+    p.add_argument("--at", type=float, metavar="SECONDS",
+                   help="with --log: answer about the car at this time into the recording (default: its end)")
+    p.set_defaults(run=run, at_end=True)
 
 
 def run(args: argparse.Namespace) -> int:
     from assistant.pipeline import validate_question
     validate_question(args.question)            # bad input fails before anything starts
+    if args.at is not None and not args.log:
+        from assistant.errors import UserError
+        raise UserError("--at needs --log FILE (a time into a recording)")
     vehicle = open_vehicle(args)
     try:
         assistant = build_assistant(args, vehicle)

@@ -20,6 +20,8 @@ def add_parser(sub) -> None:
     p.add_argument("--no-alerts", action="store_true",
                    help="do not print proactive warnings (a critical lamp coming on) between questions")
     add_assistant_args(p)
+    p.add_argument("--speed", type=float, default=1.0,
+                   help="with --log: play the recording this many times faster than real time (default 1)")
     p.set_defaults(run=run)
 
 

@@ -22,6 +22,9 @@ def add_vehicle_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scenario", "-s", help="scenario name or .yaml: simulated in-process on a virtual bus "
                                             "(default: read the live bus)")
     p.add_argument("--profile", help="vehicle profile (default: the scenario's vehicle, else demo)")
+    p.add_argument("--log", metavar="FILE",
+                   help="read a recorded python-can log (.log .asc .blf .csv .trc ...) instead of a bus; "
+                        "no vcan needed (with --profile for a real car's recording)")
     p.add_argument("--wait", type=float, default=1.2,
                    help="live bus: seconds to collect frames before answering (default 1.2)")
     add_bus_args(p)
@@ -49,10 +52,25 @@ def model_arg(args: argparse.Namespace):
     return False if getattr(args, "no_model", False) else getattr(args, "model", None)
 
 
+def open_recording(args: argparse.Namespace, default_at_end: bool = False):
+    """``--log FILE`` (with ``--at``/``--speed`` where the command has them) as the car."""
+    from assistant.errors import UserError
+    from assistant.recording import RecordedVehicle
+    if getattr(args, "scenario", None):
+        raise UserError("--log and --scenario are two sources for the car: give one")
+    at = getattr(args, "at", None)
+    rec = RecordedVehicle(args.log, args.profile or "demo", at=at, speed=getattr(args, "speed", None) or 1.0)
+    if at is None and default_at_end:
+        rec = RecordedVehicle(args.log, rec.profile, at=rec.duration)
+    return rec.start()
+
+
 def open_vehicle(args: argparse.Namespace):
-    """Start the vehicle data path the command asked for (scenario or live bus)."""
+    """Start the vehicle data path the command asked for (a recording, a scenario or a live bus)."""
     import time
     from assistant.vehicle import LiveVehicle
+    if getattr(args, "log", None):
+        return open_recording(args, default_at_end=getattr(args, "at_end", False))
     if args.scenario:
         cfg = bus_config(args) if (args.interface or args.channel) else None
         vehicle = LiveVehicle.from_scenario(args.scenario, cfg, profile=args.profile, on_status=lambda s: None)

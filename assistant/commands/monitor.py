@@ -20,6 +20,11 @@ def add_parser(sub) -> None:
                                    "virtual bus (no vcan needed).")
     p.add_argument("--profile", help="vehicle profile name or .yaml (default: demo, or the scenario's vehicle)")
     p.add_argument("--scenario", help="simulate this scenario in-process instead of reading a real bus")
+    p.add_argument("--log", metavar="FILE", help="read a recorded python-can log instead of a bus (no vcan needed)")
+    p.add_argument("--speed", type=float, default=1.0,
+                   help="with --log: play the recording this many times faster than real time (default 1)")
+    p.add_argument("--at", type=float, metavar="SECONDS",
+                   help="with --log: show the car at this time into the recording (implies --once)")
     p.add_argument("--once", action="store_true",
                    help="print one snapshot and exit (status 3 if the bus is not connected)")
     p.add_argument("--json", action="store_true", help="with --once: one JSON object")
@@ -60,6 +65,10 @@ def render(vehicle: LiveVehicle) -> str:
     return "\n".join(lines)
 
 
+VIRTUAL_NOTE = ("note: python-can's virtual bus exists only inside one process: frames another process "
+                "sends (assistant replay, simulate) never arrive here. Read a recording with --log FILE, "
+                "simulate in-process with --scenario NAME, or use a vcan0 bus.")
+
 # FrameDecoder counters shown under the table, beside frames/decoded (--json has them all).
 FOOTER_COUNTERS = (("unknown_id", "unknown id"), ("short_dlc", "short"), ("long_dlc", "long (decoded)"),
                    ("undecodable", "undecodable"), ("bad_value", "bad value"),
@@ -76,15 +85,27 @@ def snapshot_json(vehicle: LiveVehicle) -> dict:
 
 def run(args: argparse.Namespace) -> int:
     status = (lambda s: None) if args.json else (lambda s: print(s, file=sys.stderr, flush=True))
-    if args.scenario:
-        cfg = bus_config(args) if (args.interface or args.channel) else None
-        vehicle = LiveVehicle.from_scenario(args.scenario, cfg, profile=args.profile, on_status=status)
+    if args.log:
+        from assistant.commands.common import open_recording
+        vehicle = open_recording(args)
+        args.once = args.once or args.at is not None
+    elif args.at is not None:
+        from assistant.errors import UserError
+        raise UserError("--at needs --log FILE (a time into a recording)")
     else:
-        vehicle = LiveVehicle.from_bus(bus_config(args), args.profile or "demo", on_status=status)
-    vehicle.start()
+        if args.scenario:
+            cfg = bus_config(args) if (args.interface or args.channel) else None
+            vehicle = LiveVehicle.from_scenario(args.scenario, cfg, profile=args.profile, on_status=status)
+        else:
+            cfg = bus_config(args)
+            if cfg.interface == "virtual":
+                print(VIRTUAL_NOTE, file=sys.stderr, flush=True)
+            vehicle = LiveVehicle.from_bus(cfg, args.profile or "demo", on_status=status)
+        vehicle.start()
     try:
         if args.once:
-            time.sleep(args.wait)
+            if args.at is None:
+                time.sleep(args.wait)
             print(json.dumps(snapshot_json(vehicle), indent=2) if args.json else render(vehicle))
             if not vehicle.reader.connected.is_set():
                 print(f"monitor: not connected to {vehicle.cfg.describe()}: {vehicle.reader.last_error}; "

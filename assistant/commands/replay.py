@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -66,6 +67,10 @@ def run(args: argparse.Namespace) -> int:
     if args.speed <= 0:
         raise UserError("--speed must be > 0")
     cfg = bus_config(args)
+    if cfg.interface == "virtual":
+        print("note: python-can's virtual bus exists only inside one process: no other process (assistant "
+              "monitor, chat) sees the frames replayed here. To read this recording, use assistant "
+              f"monitor|ask|chat --log {log}; for two processes, use a vcan0 bus.", file=sys.stderr, flush=True)
     bus = open_bus(cfg)
     try:
         while True:

@@ -1,0 +1,193 @@
+"""A recorded drive as the car: ``--log FILE`` for ``monitor``, ``ask`` and ``chat``.
+
+Any log python-can reads (candump ``.log``, ``.asc``, ``.blf``, ``.csv``, ``.trc``, ...) is read
+with ``can.LogReader`` into the same :class:`~assistant.can.reader.FrameDecoder` and
+:class:`~assistant.state.store.VehicleState` a live bus feeds, with no bus and no kernel module
+in between. Time is the recording's own: the decoder runs with ``timing="message"`` and the
+state's clock returns the recording's "now", so ages and staleness are what they were at that
+moment of the drive.
+
+* ``at=SECONDS`` (``ask --at``): the frames up to that time into the recording are decoded and
+  the clock stops there; the answer is about the car at that moment.
+* otherwise the recording plays in a thread at ``speed`` times real time (``monitor``,
+  ``chat``); after the last frame the clock runs on, so values age and go stale as they would
+  on a bus that fell silent.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+
+import can
+
+from assistant.can.profile import VehicleProfile, load_profile
+from assistant.can.reader import FrameDecoder
+from assistant.errors import UserError
+from assistant.state.store import VehicleState
+
+log = logging.getLogger(__name__)
+
+LOG_FORMATS = ".asc .blf .csv .db .log .mf4 .trc"
+
+
+class RecordingError(UserError):
+    """A log that cannot be read, or a time outside it."""
+
+
+def _open(path: Path):
+    if not path.is_file():
+        raise RecordingError(f"{path}: no such log file")
+    try:
+        return can.LogReader(str(path))
+    except (ValueError, NotImplementedError) as e:
+        raise RecordingError(f"{path}: cannot read this log format ({e}); python-can reads {LOG_FORMATS}") from None
+    except OSError as e:
+        raise RecordingError(f"{path}: cannot read: {e.strerror or e}") from None
+
+
+def _frames(path: Path):
+    """The log's frames, with a clear error naming the file if it breaks off."""
+    reader = _open(path)
+    n = 0
+    with reader:
+        it = iter(reader)
+        while True:
+            try:
+                msg = next(it)
+            except StopIteration:
+                return
+            except Exception as e:  # noqa: BLE001 - python-can's readers raise many kinds on bad lines
+                raise RecordingError(f"{path}: malformed log after {n} frames: {type(e).__name__}: {e}") from None
+            n += 1
+            yield msg
+
+
+class _Source:
+    """What ``monitor`` shows as the bus: the log and the moment in it."""
+
+    def __init__(self, rec: "RecordedVehicle"):
+        self._rec = rec
+
+    def describe(self) -> str:
+        r = self._rec
+        return f"log {r.path.name} at {r.position():.1f} s of {r.duration:.1f} s"
+
+
+class _Reader:
+    """The reader-shaped face of a recording (counters, connected, alive) for monitor/serve code."""
+
+    def __init__(self, rec: "RecordedVehicle"):
+        self._rec = rec
+        self.connected = threading.Event()
+        self.last_error: str | None = None
+
+    @property
+    def counts(self):
+        return self._rec.decoder.counts
+
+    @property
+    def alive(self) -> bool:
+        t = self._rec._thread
+        return t is None or t.is_alive()
+
+
+class RecordedVehicle:
+    def __init__(self, path: str | Path, profile: str | Path | VehicleProfile = "demo", *,
+                 at: float | None = None, speed: float = 1.0):
+        self.path = Path(path)
+        if at is not None and not (0 <= at < 1e7):
+            raise RecordingError(f"--at {at:g}: give the seconds into the recording (0 or more)")
+        if not (0 < speed <= 1000):
+            raise RecordingError(f"--speed {speed:g}: must be more than 0 and at most 1000")
+        self.profile = profile if isinstance(profile, VehicleProfile) else load_profile(profile)
+        self.at, self.speed = at, speed
+        self.first_ts, self.last_ts = self._span()
+        self.duration = self.last_ts - self.first_ts
+        if at is not None and at > self.duration:
+            raise RecordingError(f"--at {at:g} s is past the end of {self.path} ({self.duration:.1f} s long)")
+        self._now = self.first_ts if at is None else self.first_ts + at
+        self._t_start: float | None = None
+        self.state = VehicleState.for_profile(self.profile, clock=self.clock)
+        self.decoder = FrameDecoder(self.profile, self.state, timing="message")
+        self.reader = _Reader(self)
+        self.cfg = _Source(self)
+        self.scenario = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _span(self) -> tuple[float, float]:
+        first = last = None
+        for msg in _frames(self.path):
+            first = msg.timestamp if first is None else min(first, msg.timestamp)
+            last = msg.timestamp if last is None else max(last, msg.timestamp)
+        if first is None:
+            raise RecordingError(f"{self.path}: no frames in this log")
+        return first, last
+
+    # -- the recording's clock ----------------------------------------------------------------
+
+    def clock(self) -> float:
+        """The recording's "now": fixed with ``at``, else running at ``speed`` from start()."""
+        if self.at is not None or self._t_start is None:
+            return self._now
+        return self.first_ts + (time.monotonic() - self._t_start) * self.speed
+
+    def position(self) -> float:
+        return self.clock() - self.first_ts
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def start(self, wait: float = 0.0) -> "RecordedVehicle":
+        self.reader.connected.set()
+        if self.at is not None:
+            end = self.first_ts + self.at
+            for msg in _frames(self.path):
+                if msg.timestamp > end:
+                    break
+                self.decoder.on_message_received(msg)
+            return self
+        self._t_start = time.monotonic()
+        self._thread = threading.Thread(target=self._play, name=f"log-{self.path.name}", daemon=True)
+        self._thread.start()
+        if wait:
+            time.sleep(wait)
+        return self
+
+    def _play(self) -> None:
+        try:
+            for msg in _frames(self.path):
+                if self._stop.is_set():
+                    return
+                delay = (msg.timestamp - self.clock()) / self.speed
+                if delay > 0 and self._stop.wait(delay):
+                    return
+                self.decoder.on_message_received(msg)
+            self.reader.last_error = "end of the recording"
+        except RecordingError as e:
+            self.reader.last_error = str(e)
+            log.error("%s", e)
+        finally:
+            self.reader.connected.clear()
+
+    def wait_for(self, names, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        names = list(names)
+        while time.monotonic() < deadline:
+            if all(self.state.get(n).status != "missing" for n in names):
+                return True
+            time.sleep(0.01)
+        return False
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(2.0)
+
+    def __enter__(self) -> "RecordedVehicle":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
