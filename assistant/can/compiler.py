@@ -137,7 +137,10 @@ def _compile_signal(canonical: str, entry: SignalMapFile, db: cantools.database.
         try:
             us, uo = units.linear(src_unit, spec.unit)
         except units.UnitError as e:
-            raise ValueError(f"unit: {e}") from None
+            if entry.unit or units.is_known(src_unit):
+                raise _MapError(f"unit: {e}", ("unit",) if entry.unit else ()) from None
+            raise ValueError(f"the DBC unit {sig.unit!r} of {sig_name} is not a spelling the assistant "
+                             f"knows; state the unit with `unit:` ({e})") from None
         a, b = us * entry.scale, uo * entry.scale + entry.offset
         if not a:
             raise _MapError("scale: must not be 0", ("scale",))

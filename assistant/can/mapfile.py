@@ -3,15 +3,40 @@
 Supporting a new car means writing a map file, not code::
 
     name: demo
-    dbc: ../dbc/demo.dbc                 # relative to this file
-    signals:
+    description: Demo plug-in hybrid     # optional, free text
+    dbc: ../dbc/demo.dbc                 # relative to this file (an absolute path works too)
+    stale_cycles: 5                      # optional: stale after this many missed cycles (default 5)
+    min_stale_after: 0.5                 # optional: seconds, the floor for fast messages (default 0.5)
+    default_cycle_time_ms: 1000          # optional: for messages the DBC gives no cycle time (1000)
+    messages:                            # optional: per-message overrides
+      FuelStatus: {cycle_time_ms: 500}   #   the period, instead of the DBC's GenMsgCycleTime
+    signals:                             # canonical name (docs/signals.md) -> where to read it
       Vehicle.Speed:
         source: VehicleDynamics.VehicleSpeed
         unit: km/h                       # unit of the DBC value (default: the DBC's own unit)
+      Vehicle.Powertrain.FuelSystem.RelativeLevel:
+        source: Dat_BSI.FuelLitres
+        unit: "%"
+        scale: 2.0                       # canonical = converted DBC value * scale + offset
+        offset: 0.0
+        stale_after: 2.0                 # seconds; default from the message cycle time
       Vehicle.Telltale.LowFuel:
         source: Dat_BSI.P012_Com_bFlMin
         values: {0: "OFF", 1: "ON"}      # raw value or DBC value-table name -> canonical value
         invalid: [SNA]                   # raw values / names meaning "not available"
+      Vehicle.Diagnostics.DTCList:
+        source: DTC_Report.DTC_Count
+        items: [DTC_Code_0, DTC_Code_1]  # dtc_list only: the code signals, one per mux slot
+
+Numbers: the DBC value (after the DBC's own factor and offset) is converted from ``unit:`` (or
+the DBC signal's unit; the accepted spellings are in docs/vehicles.md, e.g. ``kph``,
+``Unit_KiloMeterPerHour``) to the canonical unit, then multiplied by ``scale:`` (default 1, never
+0) and ``offset:`` (default 0) is added, both in canonical units. ``scale:`` is how a unit the
+loader cannot know is converted, e.g. litres of fuel to % with a known tank capacity C:
+``unit: "%"``, ``scale: 100/C`` (as a number). ``values:`` is for bool and enum signals only.
+
+A map with no signals (``signals: {}``) loads, with a warning: the assistant can read nothing
+on that vehicle and says so to every question about it.
 
 This module checks the file on its own (fields, types, canonical names in the signal catalog);
 :mod:`assistant.can.compiler` checks it against its DBC.
@@ -19,6 +44,7 @@ This module checks the file on its own (fields, types, canonical names in the si
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Union
@@ -28,6 +54,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from assistant import paths
 from assistant.configfile import locate, read_yaml, resolve_named, validate
 from assistant.state.signals import CATALOG
+
+log = logging.getLogger("assistant.can.mapfile")
+
+NO_SIGNALS = "maps no signals: the assistant will say it cannot read anything"
 
 
 class SignalMapFile(BaseModel):
@@ -106,4 +136,7 @@ def read_map_file(path: str | Path) -> MapFile:
     ``file:line: field: problem`` lines if it is wrong."""
     path = Path(path)
     data, node = read_yaml(path)
-    return MapFile(path, validate(ProfileFile, data, path, node), node)
+    mf = MapFile(path, validate(ProfileFile, data, path, node), node)
+    if not mf.spec.signals:
+        log.warning("%s: signals: %s", mf.where(("signals",)), NO_SIGNALS)
+    return mf

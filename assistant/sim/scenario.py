@@ -10,6 +10,11 @@ timeline:
     clear: [Vehicle.Speed]          # project extension: take a signal off the bus
 ```
 Values use the canonical units. A signal left out is not on the bus.
+
+``vehicle:`` names the vehicle profile the scenario is played on (default ``demo``): a bare name
+is a shipped profile (``assistant/data/vehicles/NAME.yaml``); a path (ending in ``.yaml``/``.yml``
+or containing a ``/``) is a map file, and a relative one is read relative to the scenario file
+that names it, as a map file's ``dbc:`` is relative to the map file.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from typing import Any
 
 import math
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from assistant import paths
 from assistant.configfile import ConfigError, load_model, resolve_named, validate
@@ -93,10 +98,16 @@ class Scenario(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str
-    vehicle: str = "demo"
+    vehicle: str = Field("demo", description="shipped profile name, or map-file path (relative to "
+                                             "the scenario file)")
     description: str = ""
     signals: dict[str, Any] = Field(default_factory=dict)
     timeline: list[TimelineStep] = Field(default_factory=list)
+
+    @field_validator("vehicle")
+    @classmethod
+    def _vehicle_ref(cls, v: str, info: ValidationInfo) -> str:
+        return vehicle_ref(v, (info.context or {}).get("base"))
 
     @model_validator(mode="after")
     def _ordered(self) -> "Scenario":
@@ -125,6 +136,20 @@ class Scenario(BaseModel):
         return values
 
 
+def is_vehicle_path(vehicle: str) -> bool:
+    """A scenario's ``vehicle:`` is a map-file path (not a shipped profile name) when it ends in
+    ``.yaml``/``.yml`` or contains a ``/``."""
+    return vehicle.endswith((".yaml", ".yml")) or "/" in vehicle
+
+
+def vehicle_ref(vehicle: str, base: str | Path | None) -> str:
+    """``vehicle:`` as given, or, for a relative map-file path, that path under ``base`` (the
+    folder of the scenario file naming it); a bare name stays a shipped profile name."""
+    if base is None or not is_vehicle_path(vehicle) or Path(vehicle).is_absolute():
+        return vehicle
+    return str((Path(base) / vehicle).resolve())
+
+
 def resolve_scenario_path(name_or_path: str | Path) -> Path:
     return resolve_named(name_or_path, paths.SCENARIOS_DIR, "scenario")
 
@@ -148,8 +173,13 @@ def check_against_profile(scenario: Scenario, profile, path: str | Path) -> None
 
 
 def load_scenario(name_or_path: str | Path) -> Scenario:
-    return load_model(Scenario, resolve_scenario_path(name_or_path))
+    """A scenario file; a relative map-file path in its ``vehicle:`` is made relative to it."""
+    path = resolve_scenario_path(name_or_path)
+    return load_model(Scenario, path, context={"base": Path(path).parent})
 
 
-def scenario_from_dict(data: dict, where: str = "<inline scenario>", node=None) -> Scenario:
-    return validate(Scenario, data, where, node)
+def scenario_from_dict(data: dict, where: str = "<inline scenario>", node=None,
+                       base: str | Path | None = None) -> Scenario:
+    """A scenario given inline; ``base`` is the folder a relative ``vehicle:`` path is read from
+    (the folder of the file holding it); without one such a path is left as given."""
+    return validate(Scenario, data, where, node, context={"base": base} if base is not None else None)

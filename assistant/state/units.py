@@ -4,7 +4,8 @@ Each unit is a linear map onto a base unit of its dimension: ``base = value * fa
 (mpg, the reciprocal of l/100km, is the one non-linear unit and is converted here too). Used by
 vehicle profiles (DBC unit -> canonical unit), answers (canonical -> the listener's unit), the
 grounding check (every unit a listener may hear a value in), follow-ups ("and in miles?") and
-dialogue suites. Unknown units raise ``UnitError`` naming the unit.
+dialogue suites. Unknown units raise ``UnitError`` naming the unit and the accepted spellings.
+Spellings are matched ignoring case and a Vector/VW ``Unit_`` prefix (``Unit_KiloMeterPerHour``).
 """
 
 from __future__ import annotations
@@ -69,7 +70,15 @@ _ALIASES = {
     "v": "V", "volt": "V", "volts": "V", "mv": "mV",
     "pct": "%", "percent": "%",
     "liter": "l", "litre": "l", "l": "l", "gallon": "gal",
+    # Vector/VW-style names (``Unit_KiloMeterPerHour``; the ``Unit_`` prefix is dropped before the
+    # look-up, and VW cuts each word to five letters: ``Secon``, ``Celsi``, ``Minut``). Only those
+    # with one meaning: ``Unit_MinutInver`` (1/min, engine speed) is not a unit here.
+    "kilometerperhour": "km/h", "meterpersecon": "m/s", "meterpersecond": "m/s",
+    "kilometre": "km", "percent": "%", "millivolt": "mV",
+    "degrecelsi": "°C", "degrecelsius": "°C", "degreecelsius": "°C",
+    "secon": "s", "minut": "min", "minute": "min", "kilopascal": "kPa",
 }
+_PREFIX = "unit_"
 
 
 # l/100km <-> mpg (US): mpg = MPG_L100KM / (l/100km).
@@ -143,9 +152,31 @@ def normalize(unit: str) -> str:
     if u.lower() == "mpg":
         return "mpg"
     key = u.lower()
+    if key.startswith(_PREFIX) and len(key) > len(_PREFIX):     # Unit_KiloMeter, unit_percent
+        rest = u[len(_PREFIX):]
+        if rest in _UNITS:
+            return rest
+        key = key[len(_PREFIX):]
     if key in _ALIASES:
         return _ALIASES[key]
-    raise UnitError(f"unknown unit {unit!r}")
+    if key == "mpg":
+        return "mpg"
+    raise UnitError(f"unknown unit {unit!r} (accepted: {ACCEPTED}; other spellings: the units table "
+                    "in docs/vehicles.md)")
+
+
+# The canonical spellings, for error messages; every accepted spelling is listed in docs/vehicles.md.
+ACCEPTED = ", ".join([*_UNITS, "mpg"])
+
+
+def accepted_spellings() -> dict[str, list[str]]:
+    """Canonical unit -> the other spellings ``normalize`` accepts (lower-case; any case and a
+    ``Unit_`` prefix are accepted too). The docs table is checked against this."""
+    out: dict[str, list[str]] = {u: [] for u in [*_UNITS, "mpg"]}
+    for alias, u in _ALIASES.items():
+        if alias != u:
+            out[u].append(alias)
+    return out
 
 
 def is_known(unit: str) -> bool:
