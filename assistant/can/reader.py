@@ -115,6 +115,12 @@ class FrameDecoder(can.Listener):
     t_log)`` or ``snapshot(now=t_log)``. There a frame going back less than ``stale_after`` is
     out of order, and a bigger jump back is a restarted recording (logs joined or looped).
 
+    Payload cache: a frame whose bytes equal those of the last frame decoded with its id skips
+    the cantools decode and the conversions and reuses their values ("not available" included);
+    every other step (order check, times, ``last_good``, history, counters, out-of-range count
+    and log) runs as for a decoded frame. DTC messages are never cached. ``cache_hits`` counts
+    the frames that took it; ``reset_order`` clears it.
+
     Each kind is logged at most once per ``log_interval`` seconds with the number suppressed.
     For unknown ids and error/remote frames, which can be most of a real bus's traffic, the
     frame path only bumps a counter and compares it with the next frame number at which
@@ -136,7 +142,9 @@ class FrameDecoder(can.Listener):
         self._message_time = timing == "message"
         self._clock = state.clock
         for c in self.COUNTERS:
-            setattr(self, "n_" + c, 0)
+            if c != "frames":                    # n_frames is the sum of the outcomes (a property)
+                setattr(self, "n_" + c, 0)
+        self.n_cantools_decodes = 0              # decoded frames that went through cantools (cache misses)
         self._dtc: dict[int, _DtcCycle] = {fid: _DtcCycle() for fid, c in profile.codecs.items()
                                            if c.dtc is not None}
         self._warn = RateLimitedLog(log, log_interval)
@@ -150,17 +158,40 @@ class FrameDecoder(can.Listener):
         # out_of_order), own timestamp of the last one that went into the state's history.
         self._order = {fid: [float("-inf"), float("-inf"), float("-inf")] for fid in profile.codecs}
         # Per frame id, everything the hot path needs, resolved once (no attribute look-ups per frame).
+        # Per frame id, the payload cache (size 1): [bytes of the last frame decoded, its
+        # ((canonical, value, source), ...), its out-of-range (canonical, raw) list or None,
+        # whether any value is "not available"]. Never filled for a DTC message (see `_cache`).
+        self._cache = {fid: [None, (), None, False] for fid in profile.codecs}
         self._plan = {
             fid: (c.message, c.message.is_extended_frame, c.message.length,
                   tuple((m.signal, m.canonical, m.decode, self._sources[m.canonical]) for m in c.mappings), c,
                   self._order[fid], tuple(m.canonical for m in c.mappings),
-                  min(m.stale_after for m in c.mappings + ([c.dtc] if c.dtc else [])))
+                  min(m.stale_after for m in c.mappings + ([c.dtc] if c.dtc else [])),
+                  self._cache[fid], c.dtc is None)
             for fid, c in profile.codecs.items()}
 
     def reset_order(self) -> None:
         """Forget the last timestamp of every id (a new bus session may restart its clock)."""
         for o in self._order.values():
             o[0] = o[1] = o[2] = float("-inf")
+        self.clear_cache()
+
+    def clear_cache(self) -> None:
+        """Forget the last payload of every id: the next frame of each id goes through cantools."""
+        for c in self._cache.values():
+            c[0], c[1], c[2], c[3] = None, (), None, False
+
+    @property
+    def n_frames(self) -> int:
+        """Frames received: every frame ends in exactly one of these counters (``long_dlc`` frames
+        are decoded too, ``bad_value``/``out_of_range`` count values of decoded frames)."""
+        return (self.n_decoded + self.n_unknown_id + self.n_error_or_remote + self.n_short_dlc
+                + self.n_out_of_order + self.n_undecodable)
+
+    @property
+    def cache_hits(self) -> int:
+        """Decoded frames whose payload repeated the last one of their id (no cantools call)."""
+        return self.n_decoded - self.n_cantools_decodes
 
     @property
     def counts(self) -> Counter:
@@ -168,19 +199,19 @@ class FrameDecoder(can.Listener):
 
     # The hot path: keep it flat.
     def on_message_received(self, msg: can.Message) -> None:
-        self.n_frames += 1
         plan = self._plan.get(msg.arbitration_id)
-        if plan is None or msg.is_error_frame or msg.is_remote_frame:
+        if plan is None:                         # most of a logged real bus: only a counter
             if msg.is_error_frame or msg.is_remote_frame:    # whatever their id (often 0)
-                self.n_error_or_remote += 1
-                if self.n_error_or_remote >= self._due_error_or_remote:
-                    self._log_skipped("error_or_remote", msg)
-            else:
-                self.n_unknown_id += 1
-                if self.n_unknown_id >= self._due_unknown_id:
-                    self._log_skipped("unknown_id", msg)
+                self._error_or_remote(msg)
+                return
+            self.n_unknown_id += 1
+            if self.n_unknown_id >= self._due_unknown_id:
+                self._log_skipped("unknown_id", msg)
             return
-        message, extended, length, entries, codec, order, names, hold = plan
+        if msg.is_error_frame or msg.is_remote_frame:
+            self._error_or_remote(msg)
+            return
+        message, extended, length, entries, codec, order, names, hold, cache, cacheable = plan
         if extended != msg.is_extended_id:
             self.n_unknown_id += 1
             if self.n_unknown_id >= self._due_unknown_id:
@@ -202,13 +233,35 @@ class FrameDecoder(can.Listener):
         if stamp < order[0] and stamp and -hold < now - order[1] < hold:
             self._out_of_order(msg, message, order)
             return
-        try:
-            decoded = message.decode(data, decode_choices=False)
-        except Exception as e:  # cantools raises DecodeError, ValueError, KeyError on garbage
-            self.n_undecodable += 1
-            self._warn("undecodable", "frame 0x%X (%s) could not be decoded: %s; skipped",
-                       msg.arbitration_id, message.name, e)
-            return
+        if data == cache[0]:
+            # Same bytes as the last frame decoded with this id: same values (a decode is a
+            # function of the bytes; a multiplexed message's mux value is in them). Only the
+            # times below are new. DTC messages are never cached (their cycle needs each frame).
+            vals, bad, na = cache[1], cache[2], cache[3]
+        else:
+            try:
+                decoded = message.decode(data, decode_choices=False)
+            except Exception as e:  # cantools raises DecodeError, ValueError, KeyError on garbage
+                self.n_undecodable += 1
+                self._warn("undecodable", "frame 0x%X (%s) could not be decoded: %s; skipped",
+                           msg.arbitration_id, message.name, e)
+                return
+            self.n_cantools_decodes += 1
+            bad = None
+            na = False
+            vals = []
+            for sig, canonical, dec, source in entries:
+                v = decoded.get(sig)
+                if v is not None:
+                    c = dec(v)
+                    if c is OUT_OF_RANGE or c is NOT_AVAILABLE:      # rare: kept off the common path
+                        na = True
+                        if c is OUT_OF_RANGE:
+                            bad = (bad or []) + [(canonical, v)]
+                            c = NOT_AVAILABLE
+                    vals.append((canonical, c, source))
+            if cacheable:
+                cache[0], cache[1], cache[2], cache[3] = bytes(data), vals, bad, na
         self.n_decoded += 1
         if stamp:
             if stamp < order[0]:
@@ -217,22 +270,20 @@ class FrameDecoder(can.Listener):
             order[1] = now
         else:                    # an unstamped frame (never reordered): display the wall clock
             stamp = time.time()
-        bad = None
         latest = self._latest
         lock = self._lock
         lock.acquire()                 # not `with`: a third cheaper, and this runs per frame
         try:
-            for sig, canonical, dec, source in entries:
-                v = decoded.get(sig)
-                if v is not None:
-                    c = dec(v)
-                    if c is OUT_OF_RANGE or c is NOT_AVAILABLE:      # rare: kept off the common path
-                        if c is OUT_OF_RANGE:
-                            bad = (bad or []) + [(canonical, v)]
-                            c = NOT_AVAILABLE
+            if na:                     # "not available" replacing a real value keeps it as last good
+                last_good = self._last_good
+                for canonical, c, source in vals:
+                    if c is NOT_AVAILABLE:
                         prev = latest.get(canonical)
                         if prev is not None and prev[0] is not NOT_AVAILABLE:
-                            self._last_good[canonical] = (prev[0], prev[1])
+                            last_good[canonical] = (prev[0], prev[1])
+                    latest[canonical] = (c, now, source, stamp)
+            else:
+                for canonical, c, source in vals:
                     latest[canonical] = (c, now, source, stamp)
             if names:
                 self.state.updates += len(names)
@@ -242,10 +293,15 @@ class FrameDecoder(can.Listener):
                     self._record_history(names, stamp)
         finally:
             lock.release()
-        if bad is not None:
+        if bad is not None:            # counted again on every repeat, as without the cache
             self._out_of_range(bad)
-        if codec.dtc is not None:
+        if not cacheable:
             self._dtc_frame(codec, decoded, now, stamp)
+
+    def _error_or_remote(self, msg: can.Message) -> None:
+        self.n_error_or_remote += 1
+        if self.n_error_or_remote >= self._due_error_or_remote:
+            self._log_skipped("error_or_remote", msg)
 
     def _out_of_order(self, msg: can.Message, message, order: list[float]) -> None:
         self.n_out_of_order += 1
