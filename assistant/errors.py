@@ -13,12 +13,13 @@ Every user-facing error is one of these (each stays importable where it is defin
     ├── ModelError                  assistant.llm.model    a GGUF is missing, corrupt or does not fit
     ├── AudioError                  assistant.speech.audio a WAV file, microphone or sound library
     ├── SpeechError                 assistant.speech.stt   vosk or its model folder
-    └── TTSError                    assistant.speech.tts   espeak-ng or the audio output
+    ├── TTSError                    assistant.speech.tts   espeak-ng or the audio output
+    └── RecordingError              assistant.recording    a CAN log for --log, or an --at outside it
 
 ``ConfigError`` is also a ``ValueError`` and ``BusOpenError`` a ``RuntimeError``, as they were.
 Errors that are not the user's to fix (``ToolError`` from a model's bad tool call,
-``UnitError``, the YAML ``LimitError`` that ``read_yaml`` turns into a ``ConfigError``) are not
-in the tree: they are handled where they arise.
+``UnitError``, the YAML ``LimitError`` that ``read_yaml`` turns into a ``ConfigError``, the
+pipeline's per-stage ``StageError`` s) are not in the tree: they are handled where they arise.
 """
 
 

@@ -43,6 +43,11 @@ SAFETY_KEYS = {"safety", "safety_wording", "critical_wording", "critical", "tell
 
 # Phrases said without any reading of the car (nothing heard, not understood, declined, greeted,
 # a signal that cannot be read): a health claim in them ("Everything is fine") is never grounded.
+# Phrases that say what cannot be read, or that a lamp was on when last read: a persona's
+# rewording could turn "I can't read it, treat it as on" into an all-clear, so they are fixed.
+PROTECTED_PHRASES = {"cant_read", "not_supported", "unreadable_lamps", "lamps_not_reported", "lamps_unreadable_all",
+                     "lamps_unreadable_others", "lamps_unreadable_some", "lamp_last_on", "lamp_last_on_critical",
+                     "was_ON", "was_BLINK", "state_ON", "state_BLINK", "no_warnings_partial", "n_lamps"}
 NO_READING_PHRASES = {"nothing_heard", "greeting", "decline", "unclear", "cant_read", "not_supported",
                       "unreadable_lamps", "lamps_not_reported", "lamps_unreadable_all",
                       "lamps_unreadable_others", "lamps_unreadable_some"}
@@ -145,6 +150,10 @@ class Persona(BaseModel):
         for key, text in self.wording.items():
             if key in SAFETY_KEYS or key in locale_texts("en").telltales or "safety" in key:
                 found.append((("wording", key), _SAFETY_REFUSAL))
+            elif key in PROTECTED_PHRASES:
+                found.append((("wording", key), f"{key!r} says what cannot be read or that a lamp was on when "
+                                                "last read: its wording is fixed, not a persona's to change "
+                                                "(see docs/personas.md)"))
             elif key not in en:
                 found.append((("wording", key), f"unknown phrase {key!r} (phrases: see assistant/data/locales/en.yaml)"))
             elif (bad := _format_problem(text)) is not None:

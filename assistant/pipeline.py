@@ -283,7 +283,7 @@ class Assistant:
         if safety.sentences:                     # first words out, before the model runs
             run.emit(EventType.TEXT, Stage.SAFETY, " ".join(safety.sentences))
         driving = self._driving_state()
-        rendering = run.stage(Stage.RENDER, self._render, r, tools, style, driving)
+        rendering = run.stage(Stage.RENDER, self._render, r, tools, style, driving, safety)
         candidate = verdict = None
         # Brand wording is said as written (the model would paraphrase it away); the small
         # default model only phrases English.
@@ -345,12 +345,18 @@ class Assistant:
             wanted[units.dimension(r.unit_override)] = r.unit_override
         return self.base_style.with_units(wanted)
 
-    def _render(self, r: Route, tools: ToolRuns, style: Style, driving: str) -> Rendering:
+    def _render(self, r: Route, tools: ToolRuns, style: Style, driving: str, safety: Safety) -> Rendering:
         asked = [(t.name, t.result) for t in tools.asked]
         rendering = render(asked, style) if asked else Rendering()
         if not asked:
-            rendering.add(style.phrase("decline" if r.source == "off_topic" else "unclear"))
-            rendering.brand = style.is_brand("decline" if r.source == "off_topic" else "unclear")
+            key = "decline" if r.source == "off_topic" else "unclear"
+            # A brand's decline/unclear text is never said after a critical warning or while a
+            # lamp cannot be read: whatever it says, the project's own wording is used then.
+            w = tools.warnings
+            plain = bool(safety.sentences) or bool(w and (w.unreadable or w.critical))
+            text_style = style.without_wording() if plain else style
+            rendering.add(text_style.phrase(key))
+            rendering.brand = text_style.is_brand(key)
         return self._cap(rendering, driving)
 
     def _phrase_stage(self, run: _Run, question: str, tools: ToolRuns, rendering: Rendering,

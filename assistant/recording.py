@@ -152,8 +152,8 @@ class RecordedVehicle:
         self._t_start = time.monotonic()
         self._thread = threading.Thread(target=self._play, name=f"log-{self.path.name}", daemon=True)
         self._thread.start()
-        if wait:
-            time.sleep(wait)
+        if wait:                     # until every signal the profile maps has come once, at most `wait` s
+            self.wait_for(self.state.capabilities, wait)
         return self
 
     def _play(self) -> None:

@@ -152,7 +152,8 @@ def test_circular_extends_is_refused(tmp_path):
     ("name: X\nlocale: klingon\n", ":2: locale", "locale must look like en-GB"),
     ("name: X\nlocale: de-DE\n", ":2: locale", "no answer texts for language 'de'"),
     ("name: X\nwording: {no_warnings_typo: hi}\n", ":2: wording.no_warnings_typo", "unknown phrase"),
-    ("name: X\nwording: {cant_read: I cannot see it}\n", ":2: wording.cant_read", "must keep the placeholders"),
+    ("name: X\nwording: {tank: the tank}\n", ":2: wording.tank", "must keep the placeholders"),
+    ("name: X\nwording: {cant_read: I cannot see it}\n", ":2: wording.cant_read", "its wording is fixed"),
 ])
 def test_errors_name_file_line_and_field(tmp_path, body, where, message):
     p = write(tmp_path, "p.yaml", body)

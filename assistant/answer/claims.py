@@ -12,9 +12,11 @@ import re
 
 # English, French and Italian wordings of "nothing is wrong".
 HEALTH_RE = re.compile(
-    r"\b(?:fine|normal(?:ly)?|o\.?k\.?|okay|safe|healthy|all (?:clear|good|set)|no (?:problems?|issues?|"
-    r"faults?|worries)|nothing (?:is )?(?:wrong|to worry)|(?:good|great|perfect|excellent|top) (?:shape|condition|form)|"
-    r"working (?:properly|fine)|"
+    r"\b(?:fine|normal(?:ly)?|o\.?k\.?|okay|alright|all right|safe|healthy|all (?:clear|good|set|well)|"
+    r"all is well|no (?:problems?|issues?|faults?|worries)|no need to worry|nothing (?:is )?(?:wrong|to worry)|"
+    r"(?:good|great|perfect|excellent|top) (?:shape|condition|form|health|order)|in (?:good|great|perfect) health|"
+    r"good to go|(?:is|are|looks?|seems?|sounds?|'s|'re) (?:all )?(?:good|great|perfect|excellent)|great|"
+    r"perfect(?:ly)?|excellent|working (?:properly|fine)|"
     r"tout va bien|aucun (?:probl[eè]me|souci)|rien (?:de grave|à signaler)|tutto (?:bene|ok|a posto)|"
     r"nessun problema|va bene|in ordine|sûr|sicuro)\b|\bwell\b(?= (?:within|inside))",
     re.IGNORECASE)
@@ -22,7 +24,8 @@ HEALTH_RE = re.compile(
 # A claim about the whole car ("everything is fine", "your car is in good shape"): no set of
 # readings covers a whole car, so nobody but the deterministic all-clear may say it.
 WHOLE_CAR_RE = re.compile(r"\b(?:everything|all systems|the car|your car|the vehicle|tout|tutto|la voiture|"
-                          r"l['’]auto|la macchina)\b", re.IGNORECASE)
+                          r"l['’]auto|la macchina|good to go|(?:safe|ok|okay|fine) to (?:drive|continue|keep)|"
+                          r"keep driving|no need to worry|nothing to worry|all is well)\b", re.IGNORECASE)
 
 # What a health claim can be about, by topic word (for binding a model's claim to the facts').
 TOPICS = {
@@ -40,7 +43,8 @@ TOPICS = {
 _TOPIC_RES = {k: re.compile(rf"\b(?:{v})\b", re.IGNORECASE) for k, v in TOPICS.items()}
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 # "OK, ask me anything": an interjection at the start of a sentence, not a verdict.
-_INTERJECTION = re.compile(r"(?:^|[.!?]\s+)(?:o\.?k\.?|okay)\s*,", re.IGNORECASE)
+_INTERJECTION = re.compile(r"(?:^|[.!?]\s+)(?:o\.?k\.?|okay|great|perfect|alright|all right)\s*[,!]",
+                           re.IGNORECASE)
 
 
 def health_claim(text: str) -> str | None:

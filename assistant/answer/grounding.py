@@ -93,8 +93,8 @@ def _to_float(s: str) -> float:
 
 def allowed_numbers(facts: Rendering) -> list[float]:
     """Every number a listener may hear for the facts: each value as said and in the other
-    units of its kind, its absolute value ("overdue by 1200 km"), and the numbers written in
-    the rendering's own text (a description's "bank 1", "12 volt")."""
+    units of its kind and its absolute value ("overdue by 1200 km"); the numbers of table texts
+    the rendering said (a description's "bank 1", "12 volt") are facts too."""
     allowed: set[float] = set()
     for f in facts.numbers():
         value = float(f.value)
@@ -104,7 +104,6 @@ def allowed_numbers(facts: Rendering) -> list[float]:
                 allowed.add(abs(units.convert(value, f.unit, alt)))
             except (units.UnitError, ZeroDivisionError):
                 pass
-    allowed |= {abs(v) for _, v in numbers_in_text(facts.text)}
     return sorted(allowed)
 
 
@@ -162,7 +161,7 @@ def health_problems(answer: str, facts: Rendering, critical: bool) -> list[str]:
     rendering's own words make."""
     problems = []
     allowed = set(facts.fine)
-    facts_claim = bool(allowed) and bool(health.claims(facts.text))
+    facts_claim = bool(allowed) and facts.fine_worded
     for sentence, topics, whole in health.claims(answer):
         said = health.health_claim(sentence)
         if critical:

@@ -20,6 +20,25 @@ from assistant.state.signals import TELLTALES
 LOCALES_DIR = paths.LOCALES_DIR
 
 
+# Every key the answer code looks up. English must have them all (a missing one is an error at
+# load naming en.yaml, not a KeyError in the middle of an answer); other languages may leave
+# some out and English is said instead.
+REQUIRED = {
+    "phrases": ("alert_on", "and", "cant_read", "codes", "decline", "energy_fuel", "energy_soc", "greeting",
+                "lamp_last_on", "lamp_last_on_critical", "lamps_not_reported", "lamps_unreadable_all",
+                "lamps_unreadable_others", "lamps_unreadable_some", "low_fuel_on", "n_lamps", "no", "no_codes",
+                "no_warnings", "no_warnings_partial", "not_supported", "nothing_heard", "oil_level", "oil_life",
+                "or", "range_both", "range_ev", "range_fuel", "reach_no", "reach_unsure", "reach_yes",
+                "service_due_now", "service_in", "service_overdue", "signal_value", "state_BLINK", "state_ON",
+                "tank", "tyre_low", "tyre_low_flag", "tyre_low_flag_only", "tyre_low_only", "tyre_one_low",
+                "tyre_one_ok", "tyre_one_value", "tyre_pressure_of", "tyre_some_ok", "tyre_values", "tyres_all_ok",
+                "tyres_flags_ok", "unclear", "unreadable_lamps", "warning_on", "was_BLINK", "was_ON", "yes"),
+    "words": ("day", "days", "minutes", "none", "second", "seconds", "tyre_is", "tyre_pressure", "tyres_are"),
+    "oil_levels": ("CRITICALLY_HIGH", "CRITICALLY_LOW", "HIGH", "LOW", "NORMAL"),
+    "positions": ("front left", "front right", "rear left", "rear right"),
+}
+
+
 class LampWords(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     label: str = Field(min_length=1)
@@ -59,13 +78,26 @@ def locale_texts(lang: str) -> LocaleTexts:
     path = LOCALES_DIR / f"{lang}.yaml"
     if not path.is_file():
         raise ValueError(f"no answer texts for language {lang!r} (have: {', '.join(available_languages())})")
+    return load_locale(path, complete=lang == "en")
+
+
+def load_locale(path, complete: bool = False) -> LocaleTexts:
+    """A locale file, validated: with ``complete`` (English) every key the code uses must be
+    there; in any file, a phrase English does not have is a typo."""
+    from assistant.configfile import ConfigError
     texts = load_model(LocaleTexts, path)
-    if lang != "en":
-        en = locale_texts("en")
-        extra = sorted(set(texts.phrases) - set(en.phrases))
-        if extra:
-            from assistant.configfile import ConfigError
-            raise ConfigError(path, [f"{path}: phrases: {', '.join(extra)} not in en.yaml (a typo?)"])
+    problems = []
+    if complete:
+        for section, keys in REQUIRED.items():
+            missing = [k for k in keys if k not in getattr(texts, section)]
+            if missing:
+                problems.append(f"{path}: {section}: missing {', '.join(missing)} (every answer text is needed in "
+                                "English, the fallback for every language)")
+    extra = sorted(set(texts.phrases) - set(REQUIRED["phrases"]))
+    if extra:
+        problems.append(f"{path}: phrases: {', '.join(extra)}: no answer uses these (a typo?)")
+    if problems:
+        raise ConfigError(path, problems)
     return texts
 
 

@@ -14,6 +14,7 @@ Phrases live in per-locale tables so a persona can switch language.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -45,6 +46,10 @@ class Style:
         """This style with the listener's units for some dimensions (``{"distance": "mi"}``)."""
         fields = {d: u for d, u in by_dimension.items() if d in ("distance", "pressure", "temperature", "consumption")}
         return replace(self, **fields) if fields else self
+
+    def without_wording(self) -> "Style":
+        """This style with the project's own phrases instead of the persona's."""
+        return replace(self, wording={}) if self.wording else self
 
     def is_brand(self, key: str) -> bool:
         return key in self.wording
@@ -164,6 +169,7 @@ class Rendering:
     fine: set[str] = field(default_factory=set)
     facts: list[Fact] = field(default_factory=list)
     brand: bool = False
+    fine_worded: bool = False         # a sentence stating something fine says so in words ("which is fine")
 
     @property
     def text(self) -> str:
@@ -179,6 +185,8 @@ class Rendering:
                 self.must.append(s)
             if fine:
                 self.fine.add(fine)
+                from assistant.answer.claims import health_claim
+                self.fine_worded = self.fine_worded or bool(health_claim(s))
 
     def add_cant_read(self, s: str) -> None:
         self.cant_read = True
@@ -211,7 +219,8 @@ class Rendering:
                 kept.append(sentence)
                 words += w
                 n += 1
-        out = Rendering(kept, self.cant_read, list(self.must), set(self.fine), list(self.facts), self.brand)
+        out = Rendering(kept, self.cant_read, list(self.must), set(self.fine), list(self.facts), self.brand,
+                        self.fine_worded)
         if len(kept) < len(self.sentences):
             out.facts = [f if _said_in(f, out.text) else replace(f, key=False) for f in self.facts]
         return out
@@ -249,6 +258,25 @@ class _Speaker:
     def duration(self, seconds: float) -> str:
         self._out.fact("number", float(seconds), unit="s", key=False)
         return self._style.duration(seconds)
+
+    def text_numbers(self, text: str) -> str:
+        """A table text said as it is (a signal's name, a lamp's meaning, a code's description):
+        the numbers in it ("12 volt", "bank 1") are facts too, recorded as the text is said."""
+        for m in _NUMBER.finditer(text):
+            self._out.fact("number", float(m.group().replace(",", ".")), key=False)
+        return text
+
+    def what(self, key: str) -> str:
+        return self.text_numbers(self._style.what(key))
+
+    def telltale(self, name: str):
+        words = self._style.telltale(name)
+        for part in (words.label, words.meaning, words.action):
+            self.text_numbers(part)
+        return words
+
+
+_NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)?(?![\w])")
 
 
 def _cap(s: str) -> str:
@@ -401,6 +429,7 @@ def render_warnings(r: WarningsResult, s: Style, out: Rendering, include_critica
     if r.trouble_codes:
         for c in r.trouble_codes:
             out.fact("code", c.code)
+            s.text_numbers(c.description)
         out.add(s.phrase("codes", codes=", ".join(f"{c.code} ({c.description})" for c in r.trouble_codes)))
 
 

@@ -62,7 +62,7 @@ def open_recording(args: argparse.Namespace, default_at_end: bool = False):
     rec = RecordedVehicle(args.log, args.profile or "demo", at=at, speed=getattr(args, "speed", None) or 1.0)
     if at is None and default_at_end:
         rec = RecordedVehicle(args.log, rec.profile, at=rec.duration)
-    return rec.start()
+    return rec.start(wait=getattr(args, "wait", 1.2))
 
 
 def open_vehicle(args: argparse.Namespace):
