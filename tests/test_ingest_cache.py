@@ -15,6 +15,8 @@ from assistant.state.store import OK, UNAVAILABLE, VehicleState
 
 from .conftest import RAV4_LOG
 
+from .test_faults_reader import encoded, frame
+
 FUEL = "Vehicle.Powertrain.FuelSystem.RelativeLevel"
 RANGE = "Vehicle.Powertrain.FuelSystem.Range"
 DTC = "Vehicle.Diagnostics.DTCList"
@@ -26,17 +28,6 @@ class Clock:
 
     def __call__(self):
         return self.t
-
-
-def encoded(p, message, **values):
-    msg = p.db.get_message_by_name(message)
-    base = {s.name: 0 for s in msg.signals}
-    base.update(values)
-    return msg.frame_id, msg.is_extended_frame, msg.encode(base, scaling=True, padding=True, strict=False)
-
-
-def frame(fid, ext, data, ts):
-    return can.Message(arbitration_id=fid, is_extended_id=ext, data=data, timestamp=ts)
 
 
 def demo(clock=None):
