@@ -47,6 +47,10 @@ setup() {
         touch "$VENV/.installed"
     fi
     "$VENV/bin/python" -m assistant.install
+    # evaluate the prompt prefix of each shipped persona with the default model into
+    # $ASSISTANT_CACHE_DIR (default ~/.cache/assistant): the first start loads it from disk
+    say "building the prompt prefix cache"
+    "$VENV/bin/python" -m assistant.install --prefix
 }
 
 case "${1:-}" in

