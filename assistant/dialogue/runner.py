@@ -3,7 +3,9 @@ and check every turn's expectations; summaries, Pass^k and JUnit XML."""
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -310,3 +312,109 @@ def write_junit(summary: Summary, out: Path) -> None:
                 ET.SubElement(tc, "system-out").text = _x(r.answer.text)
     ET.indent(root)
     Path(out).write_text(ET.tostring(root, encoding="unicode", xml_declaration=True), encoding="utf-8")
+
+
+# ----------------------------------------------------------------------------- parallel runs (--jobs N)
+#
+# Suites are the unit of work: each (repeat, suite) pair is one job for a pool of worker
+# processes (spawn context: a fresh interpreter, no inherited threads or llama.cpp state). A
+# worker loads its own model once, on its first job, and keeps it for the rest; it re-reads the
+# suite file itself (the parent has already checked every file, so a broken one is reported
+# before anything runs, as in a serial run). Results come back in submission order (by repeat,
+# then by the order of the suite files, which is sorted by path), so the summary, Pass^k and the
+# JUnit XML are built from the same lists a serial run builds.
+
+_worker_spec: tuple | None = None       # (model, no_model, n_threads) in a worker process
+_worker_model = None
+
+
+def worker_threads(jobs: int, cores: int | None = None) -> int:
+    """llama.cpp threads per worker: the cores this process may use, shared out among ``jobs``."""
+    if cores is None:
+        try:
+            cores = len(os.sched_getaffinity(0))
+        except (AttributeError, OSError):
+            cores = os.cpu_count() or 1
+    return max(1, cores // max(jobs, 1))
+
+
+def _init_worker(model, no_model: bool, n_threads: int | None, log_level: int = 30, log_format: str | None = None) -> None:
+    global _worker_spec
+    signal.signal(signal.SIGINT, signal.SIG_IGN)    # Ctrl-C is the parent's: it ends the workers
+    import logging
+    logging.basicConfig(level=log_level, format=log_format or logging.BASIC_FORMAT)   # warnings as the parent words them
+    _worker_spec = (model, no_model, n_threads)
+
+
+def _worker_llm():
+    global _worker_model
+    model, no_model, n_threads = _worker_spec or (None, False, None)
+    if no_model:
+        return None
+    if _worker_model is None:
+        from assistant.assembly import load_model
+        from assistant.llm.model import ModelConfig
+        _worker_model = load_model(model, ModelConfig(n_threads=n_threads) if n_threads else None)
+    return _worker_model
+
+
+def _run_suite_job(path: str, persona: str | None) -> list[TurnResult]:
+    from assistant.dialogue.suite import load_suite
+    turns = SuiteRun(load_suite(Path(path)), Path(path), _worker_llm(), persona).run()
+    for t in turns:                  # the pipeline's event trace is not reported; it need not travel
+        if t.answer is not None:
+            t.answer.events = []
+    return turns
+
+
+def run_parallel(files: list[Path], *, jobs: int, repeat: int = 1, model=None, no_model: bool = False,
+                 persona: str | None = None, n_threads: int | None = None,
+                 on_suite=None) -> list[list[TurnResult]]:
+    """Run every suite ``repeat`` times in ``jobs`` worker processes; one list of turn results
+    per repeat, in the order a serial run gives. ``on_suite(k, path, turns)`` is called for
+    each suite in that order as soon as it (and every one before it) is done. An error in a
+    job (a model that does not load, a crash outside a turn) is raised here, as a serial run
+    raises it; Ctrl-C (KeyboardInterrupt) ends the workers and is raised again."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    work = [(k, f) for k in range(repeat) for f in files]
+    runs: list[list[TurnResult]] = [[] for _ in range(repeat)]
+    if not work:
+        return runs
+    pool = ProcessPoolExecutor(max_workers=max(1, min(jobs, len(work))),
+                               mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_init_worker, initargs=(model, no_model, n_threads, *_log_setup()))
+    clean = False
+    try:
+        futures = [pool.submit(_run_suite_job, str(f), persona) for _, f in work]
+        for (k, f), fut in zip(work, futures):
+            turns = fut.result()
+            runs[k] += turns
+            if on_suite is not None:
+                on_suite(k, f, turns)
+        clean = True
+    finally:
+        if not clean:               # an error or Ctrl-C: drop what is queued, stop what runs
+            _end_workers(pool)
+        pool.shutdown(wait=True, cancel_futures=True)
+    return runs
+
+
+def _log_setup() -> tuple[int, str | None]:
+    import logging
+    root = logging.getLogger()
+    fmt = next((h.formatter._fmt for h in root.handlers if h.formatter is not None), None)
+    return root.getEffectiveLevel(), fmt
+
+
+def _end_workers(pool) -> None:
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in procs:
+        if p.is_alive():
+            p.terminate()
+    for p in procs:
+        p.join(5)
+        if p.is_alive():
+            p.kill()
+            p.join(1)

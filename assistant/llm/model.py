@@ -161,7 +161,7 @@ class LocalModel:
         self.prefix_source = "evaluated"
         try:
             cache.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cache.with_suffix(".tmp")
+            tmp = cache.with_suffix(f".{os.getpid()}.tmp")   # two processes may build it at once
             if self.cpp.save_session(tmp, tokens):
                 tmp.replace(cache)
         except OSError as e:   # a read-only cache dir only costs start-up time
