@@ -62,11 +62,10 @@ def _build_prefix_cache(cfg) -> None:
     ($ASSISTANT_CACHE_DIR, llm.prefix_cache_dir or ~/.cache/assistant) if it is not there, so the
     next start loads it instead of evaluating it. An unwritable cache is a warning: it only costs
     start-up time."""
+    from assistant import assembly
     from assistant.install import build_prefix
-    from assistant.persona import load_persona
-    from assistant.llm.model import LocalModel
-    persona = load_persona(cfg.persona) if cfg.persona else None
-    r = build_prefix(LocalModel(cfg.llm), persona)
+    persona = assembly.load_persona(cfg.persona) if cfg.persona else None
+    r = build_prefix(assembly.load_model(config=cfg.llm), persona)   # cfg.llm: --model/$ASSISTANT_MODEL applied
     if r["saved"]:
         print(f"prompt prefix ({r['tokens']} tokens): {r['source']} in {r['s']:.2f} s, cached in {r['cache']}",
               file=sys.stderr)
