@@ -19,7 +19,7 @@ from typing import Any, Literal, NamedTuple
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from assistant import paths
-from assistant.answer.claims import WHOLE_CAR_RE, claims, health_claim
+from assistant.answer.claims import claims, health_claim
 from assistant.answer.render import Style, available_languages, locale_texts
 from assistant.state import units
 from assistant.configfile import ConfigError, locate, read_yaml, resolve_named, validation_problems
@@ -51,10 +51,6 @@ PROTECTED_PHRASES = {"cant_read", "not_supported", "unreadable_lamps", "lamps_no
 NO_READING_PHRASES = {"nothing_heard", "greeting", "decline", "unclear", "cant_read", "not_supported",
                       "unreadable_lamps", "lamps_not_reported", "lamps_unreadable_all",
                       "lamps_unreadable_others", "lamps_unreadable_some"}
-# Whole-car wordings claims.HEALTH_RE does not list yet ("your car is in perfect shape").
-_WHOLE_CAR_HEALTH_RE = re.compile(r"\b(?:perfect|great|excellent|top|tip-top|fine|good|best) "
-                                  r"(?:shape|condition|form|health|order)\b|\bperfectly\b", re.IGNORECASE)
-
 
 
 class Units(BaseModel):
@@ -245,9 +241,6 @@ def _whole_car_claim(text: str) -> str | None:
     for sentence, _topics, whole_car in claims(text):
         if whole_car:
             return health_claim(sentence)
-    for sentence in re.split(r"(?<=[.!?;:])\s+", text):
-        if WHOLE_CAR_RE.search(sentence) and (m := _WHOLE_CAR_HEALTH_RE.search(sentence)):
-            return m.group(0)
     return None
 
 

@@ -200,9 +200,7 @@ class _Run:
     """One turn's event log and clock; ``stage()`` runs a stage between its start and end events
     and wraps what escapes it in the stage's error type."""
 
-    ERRORS = {s: e for s, e in [(Stage.ROUTE, RouteError), (Stage.TOOLS, ToolsError), (Stage.SAFETY, SafetyError),
-                                (Stage.RENDER, RenderError), (Stage.PHRASE, PhraseError),
-                                (Stage.GROUND, GroundError)]}
+    ERRORS = {e.stage: e for e in StageError.__subclasses__()}      # one error type per stage
 
     def __init__(self, on_event: Callable[[Event], None] | None):
         self.t0 = time.perf_counter()

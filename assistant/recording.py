@@ -73,7 +73,8 @@ class _Source:
 
     def describe(self) -> str:
         r = self._rec
-        return f"log {r.path.name} at {r.position():.1f} s of {r.duration:.1f} s"
+        of = f" of {r.duration:.1f} s" if r.duration is not None else ""
+        return f"log {r.path.name} at {r.position():.1f} s{of}"
 
 
 class _Reader:
@@ -95,20 +96,23 @@ class _Reader:
 
 
 class RecordedVehicle:
+    """``at``: seconds into the recording, or ``"end"`` (its last frame); None plays it."""
+
     def __init__(self, path: str | Path, profile: str | Path | VehicleProfile = "demo", *,
-                 at: float | None = None, speed: float = 1.0):
+                 at: float | str | None = None, speed: float = 1.0):
         self.path = Path(path)
-        if at is not None and not (0 <= at < 1e7):
+        if at is not None and at != "end" and not (0 <= at < 1e7):
             raise RecordingError(f"--at {at:g}: give the seconds into the recording (0 or more)")
         if not (0 < speed <= 1000):
             raise RecordingError(f"--speed {speed:g}: must be more than 0 and at most 1000")
         self.profile = profile if isinstance(profile, VehicleProfile) else load_profile(profile)
         self.at, self.speed = at, speed
-        self.first_ts, self.last_ts = self._span()
-        self.duration = self.last_ts - self.first_ts
-        if at is not None and at > self.duration:
-            raise RecordingError(f"--at {at:g} s is past the end of {self.path} ({self.duration:.1f} s long)")
-        self._now = self.first_ts if at is None else self.first_ts + at
+        first = next(_frames(self.path), None)       # the start of the recording: one frame read
+        if first is None:
+            raise RecordingError(f"{self.path}: no frames in this log")
+        self.first_ts = first.timestamp
+        self.duration: float | None = None            # known once the log has been read to its end
+        self._now = self.first_ts if at in (None, "end") else self.first_ts + at
         self._t_start: float | None = None
         self.state = VehicleState.for_profile(self.profile, clock=self.clock)
         self.decoder = FrameDecoder(self.profile, self.state, timing="message")
@@ -117,15 +121,6 @@ class RecordedVehicle:
         self.scenario = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-
-    def _span(self) -> tuple[float, float]:
-        first = last = None
-        for msg in _frames(self.path):
-            first = msg.timestamp if first is None else min(first, msg.timestamp)
-            last = msg.timestamp if last is None else max(last, msg.timestamp)
-        if first is None:
-            raise RecordingError(f"{self.path}: no frames in this log")
-        return first, last
 
     # -- the recording's clock ----------------------------------------------------------------
 
@@ -142,12 +137,19 @@ class RecordedVehicle:
 
     def start(self, wait: float = 0.0) -> "RecordedVehicle":
         self.reader.connected.set()
-        if self.at is not None:
-            end = self.first_ts + self.at
+        if self.at is not None:          # one pass: the frames up to that moment go in, the rest is timed
+            end = None if self.at == "end" else self.first_ts + self.at
+            last = self.first_ts
             for msg in _frames(self.path):
-                if msg.timestamp > end:
-                    break
-                self.decoder.on_message_received(msg)
+                last = max(last, msg.timestamp)
+                if end is None or msg.timestamp <= end:
+                    self.decoder.on_message_received(msg)
+            self.duration = last - self.first_ts
+            if end is None:
+                self._now = last
+            elif self.at > self.duration:
+                raise RecordingError(f"--at {self.at:g} s is past the end of {self.path} "
+                                     f"({self.duration:.1f} s long)")
             return self
         self._t_start = time.monotonic()
         self._thread = threading.Thread(target=self._play, name=f"log-{self.path.name}", daemon=True)
@@ -157,6 +159,7 @@ class RecordedVehicle:
         return self
 
     def _play(self) -> None:
+        last = self.first_ts
         try:
             for msg in _frames(self.path):
                 if self._stop.is_set():
@@ -165,6 +168,8 @@ class RecordedVehicle:
                 if delay > 0 and self._stop.wait(delay):
                     return
                 self.decoder.on_message_received(msg)
+                last = msg.timestamp
+            self.duration = last - self.first_ts
             self.reader.last_error = "end of the recording"
         except RecordingError as e:
             self.reader.last_error = str(e)

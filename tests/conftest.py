@@ -19,6 +19,15 @@ def channel():
     return f"test-{os.getpid()}-{next(_ids)}"
 
 
+def telltale_info() -> dict[str, dict]:
+    """Each lamp's policy (data/telltales.yaml) with its English words (locales/en.yaml), one dict
+    per lamp, as the tests compare answers with them."""
+    from assistant.answer.locales import locale_texts
+    from assistant.state.telltales import policy
+    en = locale_texts("en").telltales
+    return {n: {**p.model_dump(), **en[n].model_dump()} for n, p in policy().items()}
+
+
 def run_cli(*args, timeout=120, input=None):
     import subprocess
     return subprocess.run([sys.executable, "-m", "assistant", *args], capture_output=True, text=True,

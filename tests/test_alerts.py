@@ -3,14 +3,14 @@ reminders; non-critical ones once per drive when the persona allows."""
 
 import time
 
-
 from assistant.alerts import AlertMonitor
 from assistant.answer.render import Style
 from assistant.persona import load_persona
 from assistant.pipeline import Assistant
 from assistant.state.store import VehicleState
-from assistant.tools.vehicle import telltale_info
 from assistant.vehicle import LiveVehicle
+
+from .conftest import telltale_info
 
 OIL = "Vehicle.Telltale.OilPressure"
 

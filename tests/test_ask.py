@@ -9,10 +9,10 @@ import pytest
 from assistant.answer.grounding import CANT_READ_RE, check_results as check
 from assistant.sim.scenario import load_scenario
 from assistant.pipeline import Assistant
-from assistant.tools.vehicle import TOOLS, VehicleView, telltale_info
+from assistant.tools.vehicle import TOOLS, VehicleView
 from assistant.vehicle import LiveVehicle
 
-from .conftest import ROOT, run_cli
+from .conftest import ROOT, run_cli, telltale_info
 
 SCENARIOS = sorted(p.stem for p in (ROOT / "scenarios").glob("*.yaml"))
 FUEL_RANGE = "Vehicle.Powertrain.FuelSystem.Range"

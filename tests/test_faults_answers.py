@@ -20,8 +20,10 @@ from assistant.persona import load_persona
 from assistant.pipeline import Assistant
 from assistant.state.signals import TELLTALES
 from assistant.state.store import VehicleState
-from assistant.tools.vehicle import TOOLS, VehicleView, telltale_info
+from assistant.tools.vehicle import TOOLS, VehicleView
 from assistant.vehicle import LiveVehicle
+
+from .conftest import telltale_info
 
 LAMPS = [f"Vehicle.Telltale.{n}" for n in TELLTALES]
 OIL_SAFETY = " ".join(telltale_info()["OilPressure"]["safety"].split())

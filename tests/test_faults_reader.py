@@ -2,6 +2,7 @@
 sent on a virtual bus): frame timestamps from other clocks, frames out of order, values
 outside their range, and which unknown ids the counters can see."""
 
+import contextlib
 import logging
 import time
 from pathlib import Path
@@ -50,40 +51,38 @@ def test_state_ages_on_a_monotonic_clock():
     assert VehicleState().clock is time.monotonic
 
 
-def test_a_frame_stamped_an_hour_ahead_goes_stale_on_time(channel):
-    """The sender's (or interface's) clock is an hour ahead: the value is fresh on arrival and
-    stale ``stale_after`` later, not an hour later."""
+@contextlib.contextmanager
+def speed_sent_with_stamp(channel, value, stamp):
+    """A real BusReader on a virtual bus; one VehicleDynamics frame carrying ``value`` km/h sent
+    with the frame timestamp ``stamp``; yields (profile, state) once it has arrived."""
     p = load_profile("demo")
     st = VehicleState.for_profile(p)
-    (fid, ext, data), = p.encode({SPEED: 50.0})["VehicleDynamics"]
+    (fid, ext, data), = p.encode({SPEED: value})["VehicleDynamics"]
     with BusReader(BusConfig(interface="virtual", channel=channel), p, st) as reader:
         assert reader.connected.wait(2)
         tx = can.Bus(interface="virtual", channel=channel, preserve_timestamps=True)
         try:
-            tx.send(frame(fid, ext, data, time.time() + 3600))
+            tx.send(frame(fid, ext, data, stamp))
             assert wait_until(lambda: st.get(SPEED).status != MISSING)
-            assert st.get(SPEED).status == OK and st.get(SPEED).value == 50.0
-            time.sleep(p.stale_after(SPEED) + 0.3)
-            r = st.get(SPEED)
-            assert r.status == STALE and 0.5 < r.age < 5, r
+            yield p, st
         finally:
             tx.shutdown()
+
+
+def test_a_frame_stamped_an_hour_ahead_goes_stale_on_time(channel):
+    """The sender's (or interface's) clock is an hour ahead: the value is fresh on arrival and
+    stale ``stale_after`` later, not an hour later."""
+    with speed_sent_with_stamp(channel, 50.0, time.time() + 3600) as (p, st):
+        assert st.get(SPEED).status == OK and st.get(SPEED).value == 50.0
+        time.sleep(p.stale_after(SPEED) + 0.3)
+        r = st.get(SPEED)
+        assert r.status == STALE and 0.5 < r.age < 5, r
 
 
 @pytest.mark.parametrize("stamp", [0.5, "monotonic"])
 def test_a_frame_stamped_on_another_clock_is_fresh_on_arrival(channel, stamp):
-    p = load_profile("demo")
-    st = VehicleState.for_profile(p)
-    (fid, ext, data), = p.encode({SPEED: 42.0})["VehicleDynamics"]
-    with BusReader(BusConfig(interface="virtual", channel=channel), p, st) as reader:
-        assert reader.connected.wait(2)
-        tx = can.Bus(interface="virtual", channel=channel, preserve_timestamps=True)
-        try:
-            tx.send(frame(fid, ext, data, time.monotonic() if stamp == "monotonic" else stamp))
-            assert wait_until(lambda: st.get(SPEED).status != MISSING)
-            r = st.get(SPEED)
-        finally:
-            tx.shutdown()
+    with speed_sent_with_stamp(channel, 42.0, time.monotonic() if stamp == "monotonic" else stamp) as (p, st):
+        r = st.get(SPEED)
     assert r.status == OK and r.value == 42.0 and r.age < 0.5, r
 
 

@@ -14,7 +14,7 @@ import re
 HEALTH_RE = re.compile(
     r"\b(?:fine|normal(?:ly)?|o\.?k\.?|okay|alright|all right|safe|healthy|all (?:clear|good|set|well)|"
     r"all is well|no (?:problems?|issues?|faults?|worries)|no need to worry|nothing (?:is )?(?:wrong|to worry)|"
-    r"(?:good|great|perfect|excellent|top) (?:shape|condition|form|health|order)|in (?:good|great|perfect) health|"
+    r"(?:good|great|perfect|excellent|top|tip-top|best) (?:shape|condition|form|health|order)|tip-top|in (?:good|great|perfect) health|"
     r"good to go|(?:is|are|looks?|seems?|sounds?|'s|'re) (?:all )?(?:good|great|perfect|excellent)|great|"
     r"perfect(?:ly)?|excellent|working (?:properly|fine)|"
     r"tout va bien|aucun (?:probl[eè]me|souci)|rien (?:de grave|à signaler)|tutto (?:bene|ok|a posto)|"

@@ -93,18 +93,9 @@ def _to_float(s: str) -> float:
 
 def allowed_numbers(facts: Rendering) -> list[float]:
     """Every number a listener may hear for the facts: each value as said and in the other
-    units of its kind and its absolute value ("overdue by 1200 km"); the numbers of table texts
+    units of its kind, as absolute values ("overdue by 1200 km"); the numbers of table texts
     the rendering said (a description's "bank 1", "12 volt") are facts too."""
-    allowed: set[float] = set()
-    for f in facts.numbers():
-        value = float(f.value)
-        allowed |= {value, abs(value)}
-        for alt in units.spoken_alternatives(f.unit or ""):
-            try:
-                allowed.add(abs(units.convert(value, f.unit, alt)))
-            except (units.UnitError, ZeroDivisionError):
-                pass
-    return sorted(allowed)
+    return sorted({v for f in facts.numbers() for v in _in_all_units(f)})
 
 
 def numbers_in_text(text: str) -> list[tuple[str, float]]:

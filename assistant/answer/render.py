@@ -20,6 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from assistant.answer.claims import health_claim
 from assistant.answer.locales import LOCALES_DIR, available_languages, locale_texts
 from assistant.state import units
 from assistant.state.signals import TELLTALES
@@ -114,7 +115,10 @@ class Style:
         return f"{self.number(n)} {self.word('minutes')}"
 
     def quantity(self, q: Quantity) -> str:
-        value, unit, digits = self.convert(q.value, q.unit)
+        return self.said(*self.convert(q.value, q.unit))
+
+    def said(self, value: float, unit: str | None, digits: int) -> str:
+        """A converted value as the listener hears it ("48 km", "7 %", "10 days")."""
         text = self.number(value, digits)
         if unit == "%":
             return f"{text} %"
@@ -185,7 +189,6 @@ class Rendering:
                 self.must.append(s)
             if fine:
                 self.fine.add(fine)
-                from assistant.answer.claims import health_claim
                 self.fine_worded = self.fine_worded or bool(health_claim(s))
 
     def add_cant_read(self, s: str) -> None:
@@ -251,7 +254,7 @@ class _Speaker:
 
     def quantity(self, q: Quantity, key: bool = True) -> str:
         value, unit, digits = self._style.convert(q.value, q.unit)
-        said = self._style.quantity(q)
+        said = self._style.said(value, unit, digits)
         self._out.fact("number", round(float(value), 6), unit=unit, of=of_signal(q.signal), key=key, said=said)
         return said
 

@@ -59,9 +59,9 @@ def open_recording(args: argparse.Namespace, default_at_end: bool = False):
     if getattr(args, "scenario", None):
         raise UserError("--log and --scenario are two sources for the car: give one")
     at = getattr(args, "at", None)
-    rec = RecordedVehicle(args.log, args.profile or "demo", at=at, speed=getattr(args, "speed", None) or 1.0)
     if at is None and default_at_end:
-        rec = RecordedVehicle(args.log, rec.profile, at=rec.duration)
+        at = "end"
+    rec = RecordedVehicle(args.log, args.profile or "demo", at=at, speed=getattr(args, "speed", None) or 1.0)
     return rec.start(wait=getattr(args, "wait", 1.2))
 
 

@@ -28,13 +28,6 @@ SOC = "Vehicle.Powertrain.TractionBattery.StateOfCharge.Displayed"
 TT = "Vehicle.Telltale."
 
 
-def telltale_info() -> dict[str, dict]:
-    """Each lamp's policy with its English words, as one dict (a read-only view over the two
-    files that hold them: telltales.yaml for policy, locales/en.yaml for words)."""
-    en = locale_texts("en").telltales
-    return {n: {**p.model_dump(), **en[n].model_dump()} for n, p in policy().items()}
-
-
 def describe_dtc(code: str) -> str:
     desc = dtc.descriptions().get(code)
     if desc:
