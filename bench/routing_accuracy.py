@@ -34,6 +34,9 @@ File format (``tests/intents/<topic>.yaml``)::
         also_accept: [[get_service_status]]
       - sentences: ["tell me a joke"]
         tools: []
+      - after: ["what's the coolant temperature?"]     # a follow-up: earlier turns of the same chat
+        sentences: ["and in fahrenheit?"]
+        tools: [{name: read_signal, arguments: {name: Vehicle.Powertrain.CombustionEngine.EngineCoolant.Temperature}}]
 """
 
 from __future__ import annotations
@@ -103,6 +106,12 @@ class IntentItem(BaseModel):
     sentences: list[str] = Field(min_length=1)
     tools: list[ExpectedCall]
     also_accept: list[list[ExpectedCall]] = Field(default_factory=list)
+    after: list[str] = Field(default_factory=list)   # earlier turns of the same conversation
+
+    @field_validator("after", mode="before")
+    @classmethod
+    def _after_string(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
 
     @field_validator("sentences")
     @classmethod
@@ -137,6 +146,7 @@ class Case:
     sentence: str
     expected: list[ExpectedCall]
     also_accept: list[list[ExpectedCall]] = field(default_factory=list)
+    after: list[str] = field(default_factory=list)
 
 
 def _describe_error(path: Path, raw: Any, err: dict) -> str:
@@ -164,7 +174,8 @@ def load_file(path: Path) -> list[Case]:
     except ValidationError as e:
         lines = [_describe_error(path, raw, err) for err in e.errors()]
         raise IntentFileError("\n".join(lines)) from None
-    return [Case(path.name, s, item.tools, item.also_accept) for item in parsed.tests for s in item.sentences]
+    return [Case(path.name, s, item.tools, item.also_accept, item.after)
+            for item in parsed.tests for s in item.sentences]
 
 
 def load_intents(directory: Path = INTENTS_DIR) -> list[Case]:
@@ -175,7 +186,7 @@ def load_intents(directory: Path = INTENTS_DIR) -> list[Case]:
     seen: dict[str, str] = {}
     for f in files:
         for c in load_file(f):
-            key = " ".join(c.sentence.lower().split())
+            key = " ".join(" / ".join([*c.after, c.sentence]).lower().split())
             if key in seen:
                 raise IntentFileError(f"{f}: sentence {c.sentence!r} is also in {seen[key]}")
             seen[key] = f.name
@@ -241,7 +252,10 @@ def run_router(cases: list[Case], model_router: Callable[[str], str | None] | No
     from assistant.intent.router import Context, route
     outcomes = []
     for c in cases:
-        r = route(c.sentence, Context(), model_router)
+        context = Context()
+        for earlier in c.after:                   # a follow-up: the conversation so far
+            context.remember(route(earlier, context, model_router))
+        r = route(c.sentence, context, model_router)
         outcomes.append(score(c, [(call.name, dict(call.arguments or {})) for call in r.calls], r.source))
     return outcomes
 
