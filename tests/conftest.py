@@ -45,6 +45,37 @@ def vcan_available(name="vcan0"):
         return False, f"needs a real {name} (sudo ./vcan-setup.sh up); here: {e}"
 
 
+CAPABLE_FILE = "Qwen2.5-Coder-1.5B-Instruct-Q4_K_M.gguf"
+
+
+def capable_config():
+    """The capable routing model as setup installs it; the prompt prefix from the cache setup
+    built (``~/.cache/assistant`` or $ASSISTANT_CACHE_DIR: evaluating it takes ~40 s on 2 cores)."""
+    from assistant.llm.model import ModelConfig
+    return ModelConfig(path=CAPABLE_FILE)
+
+
+def capable_missing(cfg) -> str:
+    return (f"{cfg.resolved_path()} missing: ./setup.sh installs it (python -m assistant.install --capable); "
+            "ASSISTANT_NO_CAPABLE=1 skips its tests")
+
+
+@pytest.fixture(scope="session")
+def capable_model(pytestconfig):
+    """The real capable model (Qwen2.5-Coder-1.5B-Instruct Q4_K_M), loaded once per session and
+    shared with the capable dialogue suites. Missing: a failure, unless ASSISTANT_NO_CAPABLE is set."""
+    model = getattr(pytestconfig, "_capable_model", None)
+    if model is None:
+        from assistant.llm.model import LocalModel
+        cfg = capable_config()
+        if not cfg.resolved_path().exists():
+            if os.environ.get("ASSISTANT_NO_CAPABLE"):
+                pytest.skip(capable_missing(cfg))
+            pytest.fail(capable_missing(cfg))
+        model = pytestconfig._capable_model = LocalModel(cfg)
+    return model
+
+
 @pytest.fixture(scope="session")
 def default_model(tmp_path_factory):
     """The real embedded default model (installed by ./setup.sh), loaded once per test session."""
@@ -71,10 +102,20 @@ class DialogueFile(pytest.File):
     def results(self):
         if self._results is None:
             from assistant.dialogue.runner import SuiteRun
-            model = self.config._dialogue_model if hasattr(self.config, "_dialogue_model") else None
+            capable = self.path.parent.name == "dialogues_capable"
+            attr = "_capable_model" if capable else "_dialogue_model"
+            model = getattr(self.config, attr, None)
             if model is None:
-                from assistant.llm.model import LocalModel
-                model = self.config._dialogue_model = LocalModel()
+                from assistant.llm.model import LocalModel, ModelConfig
+                if capable:
+                    cfg = capable_config()
+                    if not cfg.resolved_path().exists():
+                        pytest.skip(capable_missing(cfg)) if os.environ.get("ASSISTANT_NO_CAPABLE") else \
+                            pytest.fail(capable_missing(cfg))
+                    model = LocalModel(cfg)
+                else:
+                    model = LocalModel()
+                setattr(self.config, attr, model)
             self._results = {r.index: r for r in SuiteRun(self.suite, self.path, model).run()}
         return self._results
 
@@ -107,6 +148,7 @@ class DialogueFailure(Exception):
 
 
 def pytest_collect_file(parent, file_path):
-    if file_path.suffix == ".yaml" and file_path.parent.name == "dialogues" and \
+    # tests/dialogues: the default model; tests/dialogues_capable: the capable routing model
+    if file_path.suffix == ".yaml" and file_path.parent.name in ("dialogues", "dialogues_capable") and \
             file_path.parent.parent.name == "tests":
         return DialogueFile.from_parent(parent, path=file_path)

@@ -47,7 +47,9 @@ def test_parse_llama3():
 def test_native_path_runs_on_the_real_model_and_stays_grounded(fmt, tmp_path):
     """SmolLM2-135M is too small for native tool calls; forcing a native format must still give
     correct answers: its output is parsed, rejected where unusable, and the loop falls back."""
-    model = LocalModel(ModelConfig(tool_format=fmt, prefix_cache_dir=str(tmp_path)))
+    # the native prompt (tool schemas, worked examples) needs more than the default 2048 tokens
+    # with SmolLM2's tokenizer
+    model = LocalModel(ModelConfig(tool_format=fmt, n_ctx=4096, prefix_cache_dir=str(tmp_path)))
     with LiveVehicle.from_scenario("flat_tyre") as v:
         a = Assistant(v.state, model)
         assert a.dialect.name == fmt
@@ -104,7 +106,7 @@ Call one as <tool_call>{"name": <name>, "arguments": <object>}</tool_call>.<|im_
 
 
 def test_template_that_places_tools_gets_the_schemas_and_keeps_a_stable_prefix(tmp_path):
-    model = LocalModel(ModelConfig(prefix_cache_dir=str(tmp_path)))
+    model = LocalModel(ModelConfig(n_ctx=4096, prefix_cache_dir=str(tmp_path)))
     model.metadata["tokenizer.chat_template"] = HERMES_TEMPLATE_WITH_TOOLS
     with LiveVehicle.from_scenario("low_fuel") as v:
         a = Assistant(v.state, model)

@@ -49,6 +49,14 @@ class ModelConfig(BaseModel):
     route_unclear: Literal["auto", "always", "never"] = Field(
         "auto", description="let the model pick tools for questions the matcher cannot route; auto: only with a "
                             "native tool-call format (measured: the 135M default picks wrong more often than right)")
+    phrase: Literal["auto", "model", "rendered"] = Field(
+        "auto", description="who words the answer: the model, or the rendered text as is; auto: the model when "
+                            "it is a small routed-dialect model (fast), the rendering for native tool-calling models "
+                            "(measured on 2 CPU cores: a 1.5B model needs 5-8 s to phrase, over llm.max_answer_s)")
+    max_tool_steps: int = Field(1, ge=1, le=4, description="model steps of the tool-calling loop for a turn the "
+                                "model routed: 1 = its first calls only; 2-4 let it call further tools after seeing "
+                                "the first results (each step evaluates the results: ~3-6 s on 2 CPU cores, well "
+                                "under 1 s on a GPU/NPU)")
     max_answer_tokens: int = Field(60, ge=8, le=512)
     max_answer_s: float = Field(6.0, gt=0, le=120, description="wall-clock bound on one model call; a call "
                                 "cut short is marked truncated and its text is not used as an answer")

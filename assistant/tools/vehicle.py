@@ -187,14 +187,17 @@ class Tool:
 
 
 TOOLS: dict[str, Tool] = {t.name: t for t in [
-    Tool("get_range", "How far the car can drive on its fuel and battery; optionally whether a "
-         "destination distance in km can be reached.", RangeArgs, get_range),
-    Tool("get_energy_level", "Fuel level and traction battery charge in percent.", EnergyArgs, get_energy_level),
-    Tool("get_warnings", "Warning lamps that are on (meaning, severity, what to do) and stored "
-         "diagnostic trouble codes.", NoArgs, get_warnings),
+    Tool("get_range", "How far the car can still drive (range, distance to empty, km or miles left) on its "
+         "fuel and battery; optionally whether a destination distance in km can be reached.", RangeArgs, get_range),
+    Tool("get_energy_level", "How much fuel (petrol, diesel, gas) is in the tank and how charged the traction "
+         "battery is, in percent (fuel gauge, tank level, state of charge).", EnergyArgs, get_energy_level),
+    Tool("get_warnings", "Warning lamps on the dashboard that are on (meaning, severity, what to do), stored "
+         "diagnostic trouble codes (P0420, ...) and whether anything is wrong with the car.", NoArgs, get_warnings),
     Tool("get_service_status", "Distance and time to the next service, overdue, oil life and oil level.",
          NoArgs, get_service_status),
-    Tool("get_tyre_pressures", "Tyre pressures per wheel and which tyre is low.", TyreArgs, get_tyre_pressures),
-    Tool("read_signal", "Read any other vehicle signal by canonical name, e.g. "
-         "Vehicle.Powertrain.CombustionEngine.EngineCoolant.Temperature.", SignalArgs, read_signal),
+    Tool("get_tyre_pressures", "Tyre pressures per wheel and which tyre is low or flat.", TyreArgs,
+         get_tyre_pressures),
+    Tool("read_signal", "Read one other vehicle signal by canonical name: speed, odometer (total distance "
+         "driven, mileage), average fuel consumption, engine coolant temperature, engine oil level and life, "
+         "12 V battery voltage, stored trouble codes.", SignalArgs, read_signal),
 ]}
