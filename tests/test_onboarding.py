@@ -255,3 +255,75 @@ def test_serve_check_shows_the_no_signals_warning(tmp_path):
     r = run_cli("serve", "--check", "--config", str(cfg))
     assert f"{path}:4: signals: maps no signals: the assistant will say it cannot read anything" in r.stderr, r.stderr
     assert r.returncode == 0 and "OK" in r.stdout, (r.stdout, r.stderr)
+
+
+# ----------------------------------------------------------------------------- a consumption in mpg
+
+MPG_DBC = """\
+VERSION ""
+
+NS_ :
+
+BS_:
+
+BU_: ECU Cluster
+
+BO_ 300 Trip: 8 ECU
+ SG_ AvgFuelEconomy : 0|16@1+ (0.1,0) [0|150] "mpg" Cluster
+ SG_ AvgEconomyAlt : 16|16@1+ (0.1,0) [0|150] "" Cluster
+
+BA_DEF_ BO_ "GenMsgCycleTime" INT 0 10000;
+BA_ "GenMsgCycleTime" BO_ 300 100;
+"""
+
+
+@pytest.mark.parametrize("line", ["{source: Trip.AvgFuelEconomy}", "{source: Trip.AvgEconomyAlt, unit: mpg}",
+                                  "{source: Trip.AvgEconomyAlt, unit: MPG}"])
+def test_a_consumption_the_dbc_gives_in_mpg_is_converted_through_real_frames(tmp_path, line):
+    write(tmp_path / "mpg.dbc", MPG_DBC)
+    path = write(tmp_path / "car.yaml", f"name: mpg_car\ndbc: mpg.dbc\nsignals:\n"
+                                        f"  Vehicle.Powertrain.FuelSystem.AverageConsumption: {line}\n")
+    profile = load_profile(path)
+    name = "Vehicle.Powertrain.FuelSystem.AverageConsumption"
+    (fid, ext, data), = profile.encode({name: 7.8})["Trip"]
+    sig = "AvgFuelEconomy" if "AvgFuelEconomy" in line else "AvgEconomyAlt"
+    assert profile.db.decode_message("Trip", data)[sig] == pytest.approx(30.2, abs=0.05)   # 235.21 / 7.8
+    state = VehicleState.for_profile(profile)
+    FrameDecoder(profile, state).on_message_received(frame(fid, ext, data, 1.0))
+    assert state.get(name).status == OK and state.get(name).value == pytest.approx(7.8, abs=0.05)
+    # 0 mpg has no l/100km: out of range, never a crash or an infinite consumption
+    zero = profile.db.encode_message("Trip", {"AvgFuelEconomy": 0, "AvgEconomyAlt": 0})
+    FrameDecoder(profile, state).on_message_received(frame(fid, ext, zero, 2.0))
+    assert state.get(name).status != OK
+
+
+def test_scale_on_an_mpg_signal_is_refused_at_its_line(tmp_path):
+    write(tmp_path / "mpg.dbc", MPG_DBC)
+    path = write(tmp_path / "car.yaml", "name: mpg_car\ndbc: mpg.dbc\nsignals:\n"
+                                        "  Vehicle.Powertrain.FuelSystem.AverageConsumption: "
+                                        "{source: Trip.AvgFuelEconomy, scale: 2}\n")
+    with pytest.raises(ConfigError, match="do not apply to a signal in mpg"):
+        load_profile(path)
+
+
+def test_an_inline_suite_scenario_reads_its_relative_vehicle_from_the_suite_folder(tmp_path, monkeypatch):
+    """A dialogue suite with the scenario written inline: its vehicle: path is relative to the
+    suite file, checked when the suite loads and used when it runs (on the virtual bus)."""
+    from assistant.dialogue.runner import SuiteRun
+    from assistant.dialogue.suite import load_suite
+    car(tmp_path / "bench" / "cars")
+    suite = write(tmp_path / "bench" / "suites" / "vw.yaml", """\
+        name: vw inline
+        scenario:
+          vehicle: ../cars/car.yaml
+          signals: {Vehicle.Speed: 50, Vehicle.Powertrain.FuelSystem.RelativeLevel: 40,
+                    Vehicle.Powertrain.FuelSystem.Range: 300000}
+        steps:
+          - say: how much fuel is left?
+            expect: {tools: [get_energy_level], numbers: [{value: 40, unit: "%"}]}
+        """)
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    s = load_suite(suite)
+    results = SuiteRun(s, suite, model=False).run()
+    assert [r.failures for r in results] == [[]], results[0].answer.text if results[0].answer else results

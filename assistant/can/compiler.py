@@ -134,6 +134,8 @@ def _compile_signal(canonical: str, entry: SignalMapFile, db: cantools.database.
         src_unit = entry.unit or sig.unit
         if not src_unit:
             raise ValueError(f"the DBC gives {sig_name} no unit; state it with `unit:`")
+        if units.is_known(src_unit) and units.normalize(src_unit) == "mpg" and spec.unit == "l/100km":
+            return _compile_mpg(canonical, spec, msg, sig, entry, stale, invalid_phys, invalid_value)
         try:
             us, uo = units.linear(src_unit, spec.unit)
         except units.UnitError as e:
@@ -225,6 +227,41 @@ def _compile_signal(canonical: str, entry: SignalMapFile, db: cantools.database.
             raise ValueError(f"{name}: this vehicle cannot show {c!r} (map values: {sorted(map(str, inv))})") from None
 
     return Mapping(canonical, spec, msg, sig_name, stale, decode_choice, encode_choice, invalid_value)
+
+
+def _compile_mpg(canonical: str, spec, msg, sig, entry: SignalMapFile, stale: float, invalid_phys: set,
+                 invalid_value) -> Mapping:
+    """A consumption the DBC gives in mpg (US): l/100km = 235.21 / mpg, the one non-linear unit,
+    so ``scale:``/``offset:`` do not apply. Valid where the DBC range says and above 0 mpg."""
+    if entry.scale != 1.0 or entry.offset != 0.0:
+        raise _MapError("scale:/offset: do not apply to a signal in mpg (converted as 235.21 / mpg)", ("scale",))
+    lo, hi = 0.0, inf
+    if sig.minimum is not None and sig.maximum is not None and sig.minimum < sig.maximum:
+        lo, hi = max(0.0, float(sig.minimum)), float(sig.maximum)
+    step = abs(sig.scale) / 2 if sig.scale else 0.0
+    k = units.MPG_L100KM
+
+    def decode(v, inv=invalid_phys, lo=lo, hi=hi):
+        if v in inv:
+            return NOT_AVAILABLE
+        if not (lo - step <= v <= hi + step) or v <= 0:
+            return OUT_OF_RANGE
+        return round(k / v, 1)
+
+    def encode(c, lo=lo, hi=hi):
+        try:
+            c = float(c)
+        except (TypeError, ValueError):
+            raise ValueError(f"{canonical} = {c!r}: not a number ({spec.unit})") from None
+        x = k / c if c > 0 else inf
+        if not lo - step <= x <= hi + step:
+            raise ValueError(f"{canonical} = {_num(c)} {spec.unit}: outside what DBC signal {sig.name} "
+                             f"(message {msg.name}, {_span(lo, hi, 'mpg')}) can carry")
+        return x
+
+    note = f"DBC {sig.name} {_span(lo, hi, 'mpg')}, converted as 235.21 / mpg"
+    return Mapping(canonical, spec, msg, sig.name, stale, decode, encode, invalid_value, range_note=note,
+                   to_canonical=lambda v: round(k / v, 1) if v else 0.0)
 
 
 def _number_range(canonical: str, spec: SignalSpec, sig: cantools.database.Signal, a: float, b: float,

@@ -158,7 +158,7 @@ class SuiteRun:
         sc = self.suite.scenario
         if isinstance(sc, dict):
             data = {"name": self.suite.name, **sc}
-            return scenario_from_dict(data, f"{self.path}: scenario")
+            return scenario_from_dict(data, f"{self.path}: scenario", base=self.path.parent)
         candidate = self.path.parent / sc
         return candidate if candidate.suffix in (".yaml", ".yml") and candidate.exists() else resolve_scenario_path(sc)
 

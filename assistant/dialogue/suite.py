@@ -254,7 +254,8 @@ def _check_scenario(sc: str | dict, name: str, path: Path, node, at) -> tuple[An
     from assistant.can.profile import load_profile
     if isinstance(sc, dict):
         try:
-            scenario = Scenario.model_validate({"name": name, **sc})
+            # a relative map-file path in an inline scenario's vehicle: is read from the suite's folder
+            scenario = Scenario.model_validate({"name": name, **sc}, context={"base": path.parent})
         except ValidationError as err:
             return None, [at(("scenario",) + loc, msg) for loc, msg in validation_problems(err)]
         found = [at(("scenario",) + loc, msg) for loc, msg in scenario.problems()]
