@@ -111,3 +111,73 @@ def test_french_and_italian_questions_go_to_their_tables_and_english_stays_engli
                     "what's the coolant temperature in °C", "do I have a flat tyre?"]:
         assert detect(normalise(english)) is None, english
     assert [c.name for c in match("Et la pression des pneus ?")] == ["get_tyre_pressures"]
+
+
+# ----------------------------------------------------------------------------- classes of phrasing
+
+def test_spoken_trouble_codes_and_distances_become_digits():
+    from assistant.intent import extract, languages
+    en = languages.default()
+    assert extract.spoken_codes("what does p zero four two zero mean", en.digit_words) == "what does p0420 mean"
+    assert extract.spoken_codes("code p 0 1 7 1?", en.digit_words) == "code p0171?"
+    assert extract.spoken_codes("p zero four", en.digit_words) == "p zero four"          # not four digits
+    args = (en.number_words, en.number_scales, set(en.number_joiners), en.distance_unit_rx())
+    assert extract.spoken_numbers("a place one hundred and twenty km away", *args) == "a place 120 km away"
+    assert extract.spoken_numbers("thirty-five miles and one of my tyres", *args) == "35 miles and one of my tyres"
+
+
+def test_a_speed_is_not_a_destination_and_a_distance_is_not_a_unit_request():
+    from assistant.intent import extract
+    from assistant.intent.matcher import unit_change, unit_requested
+    assert extract.destination_km("i'm doing 120 km/h") is None
+    assert extract.destination_km("80 km an hour, can I go on") is None
+    assert extract.destination_km("the next town, 30 km") == 30
+    assert extract.destination_km("how many kwh per 100 km") is None                 # a rate
+    assert unit_requested("can I keep driving to the next town, 30 km") is None
+    assert unit_change("can I make it 50 miles?") == "mi"               # the answer is wanted in miles
+    assert unit_requested("and in miles?") == "mi"
+
+
+def test_an_axle_and_a_side_said_apart_name_one_wheel():
+    from assistant.intent.matcher import match
+    assert match("how are the front tyres on the driver's side")[0].arguments == {"wheel": "front_left"}
+    assert match("are the rear tyres on the passenger side ok")[0].arguments == {"wheel": "rear_right"}
+    assert match("are the front tyres ok right now")[0].arguments == {"wheel": "front"}
+
+
+def test_a_question_in_another_language_without_its_markers_is_routed_by_that_table():
+    from assistant.intent.languages import detect
+    from assistant.intent.matcher import analyse, normalise
+    for question, language in [("chilometraggio?", "it"), ("kilométrage ?", "fr")]:
+        assert detect(normalise(question)) is None
+        a = analyse(question)
+        assert a.language == language and [c.arguments for c in a.calls] == [{"name": "Vehicle.TraveledDistance"}]
+
+
+def test_transcript_repairs_and_shared_words_are_table_data():
+    """A language's fillers, mishearings and shared words are words in its table, not code."""
+    from assistant.intent.languages import LanguageIntents
+    from assistant.intent.matcher import analyse, match_table
+    t = LanguageIntents.model_validate({
+        "language": "xx", "tyres": [r"\bgomma\b"], "fillers": [r"\bhum\b"], "heard_as": {r"\bgoma\b": "gomma"},
+        "signals": {"Vehicle.LowVoltageBattery.CurrentVoltage": [r"\bvolt\b"]},
+        "shared": {"vuoto": {"word": r"\bvuot[oa]\b", "default": "tyres",
+                             "senses": [{"to": "Vehicle.LowVoltageBattery.CurrentVoltage", "when": [r"\baccu\b"]}]}}})
+    assert [c.name for c in match_table(t, "hum la goma")] == ["get_tyre_pressures"]
+    assert [c.arguments for c in match_table(t, "accu vuoto")] == [{"name": "Vehicle.LowVoltageBattery.CurrentVoltage"}]
+    assert [c.name for c in match_table(t, "vuoto")] == ["get_tyre_pressures"]
+    assert "shared word 'flat'" in analyse("is it flat?").reasons
+
+
+def test_a_table_with_an_unknown_sense_or_decline_topic_is_refused(tmp_path):
+    from assistant.configfile import ConfigError, load_model
+    from assistant.intent.languages import LanguageIntents
+    bad = tmp_path / "xx.yaml"
+    bad.write_text("language: xx\nshared:\n  flat:\n    word: ['\\\\bflat\\\\b']\n    default: tyre\n")
+    with pytest.raises(ConfigError) as e:
+        load_model(LanguageIntents, bad)
+    assert "shared" in str(e.value) and "'tyre'" in str(e.value)
+    bad.write_text("language: xx\ndeclines:\n  - reason: other car\n    words: ['tesla']\n    unless: [rnage]\n")
+    with pytest.raises(ConfigError) as e:
+        load_model(LanguageIntents, bad)
+    assert "declines" in str(e.value)

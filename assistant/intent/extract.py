@@ -2,9 +2,18 @@
 
 Pure functions over a normalised question (:func:`normalise`) and, where the words belong to
 a language, the compiled patterns of that language's table (:mod:`assistant.intent.languages`):
-a destination distance (``200 km``, ``120 miles``) in km, which tyre, which energy (fuel or
-battery) was asked about, which unit a follow-up asks for, and whether a turn asks for nothing
-but other units. Unit names and conversions are :mod:`assistant.state.units`'.
+
+- repairing a speech-recogniser transcript before matching: fillers dropped (:func:`blank`,
+  then :func:`squeeze`), common mishearings rewritten (:func:`rewrite`), spoken trouble codes
+  ("p zero four two zero" -> ``p0420``, :func:`spoken_codes`) and spoken distances ("thirty
+  kilometres" -> ``30 kilometres``, :func:`spoken_numbers`) turned into digits;
+- hiding the parts of a question that ask for nothing (:func:`blank`,
+  :func:`blank_to_clause_end`) so that the rules do not see them;
+- a destination distance (``200 km``, ``120 miles``) in km, which tyre, which energy (fuel or
+  battery) was asked about, which unit a follow-up asks for, and whether a turn asks for nothing
+  but other units.
+
+Unit names and conversions are :mod:`assistant.state.units`'.
 """
 
 from __future__ import annotations
@@ -16,14 +25,22 @@ from assistant.state import units
 # A pattern list that is empty: matches nothing.
 NEVER = re.compile(r"(?!)")
 
-# A number followed by a distance unit. Digits and these unit spellings read the same in the
-# languages routed so far, so this is not in the language tables.
-DISTANCE_RE = re.compile(r"(\d+(?:[.,]\d+)?)\s*(km|kms|kilomet(?:er|re)s?|mi|miles?)\b")
+# Distance unit spellings when a table gives none (tables add their own: "chilometri", "miglia").
+DEFAULT_KM = r"km|kms|kilomet(?:er|re)s?"
+DEFAULT_MI = r"mi|miles?"
+# Not a distance: a speed ("120 km/h", "80 km an hour").
+_NOT_A_SPEED = r"(?!\s*/\s*h|\s*(?:per|an|a|every) hour|ph\b)"
+
+# Trouble codes are the same in every language: a letter (powertrain, chassis, body, network)
+# and four digits.
+CODE_LETTERS = {"p": "p", "pee": "p", "c": "c", "b": "b", "u": "u"}
+
+WORD_RE = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
 
 
 def normalise(text: str) -> str:
     """Lower case, one apostrophe, "tire" spelt "tyre", single spaces."""
-    t = text.lower().replace("’", "'")
+    t = text.lower().replace("’", "'").replace("‘", "'")
     t = re.sub(r"\btires?\b", lambda m: m.group().replace("tire", "tyre"), t)
     return re.sub(r"\s+", " ", t).strip()
 
@@ -45,13 +62,141 @@ def alternation(patterns: list[str]) -> re.Pattern:
         raise ValueError(f"patterns cannot be combined: {e} (use scoped flags, (?i:...))") from None
 
 
-def destination_km(q: str) -> float | None:
-    """The first distance in the question, in km (miles converted, to 0.1 km); None if none."""
-    m = DISTANCE_RE.search(q)
+# ----------------------------------------------------------------------------- transcripts
+
+def squeeze(q: str) -> str:
+    """Single spaces, no space before punctuation, trimmed (after words were taken out)."""
+    q = re.sub(r"\s+", " ", q)
+    q = re.sub(r" ([,.;:?!])", r"\1", q)
+    return re.sub(r"^[\s,.;:]+", "", q).strip()
+
+
+def rewrite(q: str, pairs: list[tuple[re.Pattern, str]]) -> tuple[str, list[str]]:
+    """``q`` with each (pattern, replacement) applied in order (``re.sub`` templates), and the
+    words that were rewritten."""
+    changed = []
+    for rx, repl in pairs:
+        if rx.search(q):
+            changed += [m.group() for m in rx.finditer(q)]
+            q = rx.sub(repl, q)
+    return q, changed
+
+
+def spoken_codes(q: str, digits: dict[str, int]) -> str:
+    """Trouble codes read out a character at a time ("p zero four two zero", "p 0 4 2 0",
+    "p 0420") as one code (``p0420``); ``digits`` maps a language's digit words to 0..9."""
+    toks = q.split(" ")
+    out: list[str] = []
+    i = 0
+    while i < len(toks):
+        tok = toks[i]
+        letter = CODE_LETTERS.get(tok)
+        if letter is not None:
+            code, j, tail = "", i + 1, ""
+            while j < len(toks) and len(code) < 4:
+                word, tail = re.fullmatch(r"(.*?)([?.!,;:]*)", toks[j]).groups()
+                if word.isdigit():
+                    code += word
+                elif word in digits:
+                    code += str(digits[word])
+                else:
+                    tail = ""
+                    break
+                j += 1
+                if tail:
+                    break
+            if re.fullmatch(r"[0-3]\d{3}", code):
+                out.append(letter + code + tail)
+                i = j
+                continue
+        out.append(tok)
+        i += 1
+    return " ".join(out)
+
+
+def spoken_numbers(q: str, numbers: dict[str, int], scales: dict[str, int], joiners: set[str],
+                   before: re.Pattern) -> str:
+    """Numbers said in words just before a unit ("one hundred and twenty km", "thirty-five
+    miles") as digits; ``numbers`` are a language's number words (one, twenty, ...), ``scales``
+    its multipliers (hundred, thousand), ``joiners`` the words allowed inside a number ("and"),
+    ``before`` what must follow the number (a distance unit)."""
+    if not numbers:
+        return q
+    toks = q.split(" ")
+    out: list[str] = []
+    i = 0
+    while i < len(toks):
+        j, parts = i, []
+        while j < len(toks):
+            pieces = toks[j].split("-")
+            if all(p in numbers or p in scales for p in pieces) or (parts and toks[j] in joiners):
+                parts += pieces if toks[j] not in joiners else []
+                j += 1
+            else:
+                break
+        while j > i and toks[j - 1] in joiners:          # a joiner at the end is not the number's
+            j -= 1
+        rest = " ".join(toks[j:])
+        if parts and j > i and before.match(rest):
+            total = current = 0
+            for p in parts:
+                if p in scales:
+                    current = max(current, 1) * scales[p]
+                    if scales[p] >= 1000:
+                        total, current = total + current, 0
+                else:
+                    current += numbers[p]
+            out.append(str(total + current))
+            i = j
+            continue
+        out.append(toks[i])
+        i += 1
+    return " ".join(out)
+
+
+def word_count(q: str) -> int:
+    """Words in a question (numbers count as words)."""
+    return len(WORD_RE.findall(q))
+
+
+# ----------------------------------------------------------------------------- hiding parts
+
+def blank(q: str, rx: re.Pattern) -> str:
+    """``q`` with every match of ``rx`` replaced by spaces: what remains keeps its place."""
+    return rx.sub(lambda m: " " * len(m.group()), q)
+
+
+def blank_to_clause_end(q: str, rx: re.Pattern) -> str:
+    """``q`` with every match of ``rx`` and the rest of its clause (up to the next , ; : . ? !)
+    replaced by spaces."""
+    for m in list(rx.finditer(q)):
+        end = re.compile(r"[,;:.?!]").search(q, m.end())
+        stop = end.start() if end else len(q)
+        q = q[:m.start()] + " " * (stop - m.start()) + q[stop:]
+    return q
+
+
+# ----------------------------------------------------------------------------- arguments
+
+def distance_pattern(km: str = DEFAULT_KM, mi: str = DEFAULT_MI) -> re.Pattern:
+    """A number followed by a distance unit (group 1 the number, group 2 set for miles); a speed
+    is not a distance, nor is a rate ("per 100 km", "/100 km")."""
+    not_a_rate = r"(?<![/\d.,])(?<!\bper )(?<!\bevery )(?<!\beach )"
+    return re.compile(rf"{not_a_rate}(\d+(?:[.,]\d+)?)\s*(?:(?:{km})|({mi}))\b{_NOT_A_SPEED}")
+
+
+# A number followed by a distance unit, in the spellings of :data:`DEFAULT_KM` / :data:`DEFAULT_MI`.
+DISTANCE_RE = distance_pattern()
+
+
+def destination_km(q: str, distance: re.Pattern = DISTANCE_RE) -> float | None:
+    """The first distance in the question, in km (miles converted, to 0.1 km); None if none.
+    ``distance`` is a :func:`distance_pattern` (a language's unit spellings)."""
+    m = distance.search(q)
     if not m:
         return None
     value = float(m.group(1).replace(",", "."))
-    return round(value * units.KM_PER_MILE, 1) if m.group(2).startswith("mi") else value
+    return round(value * units.KM_PER_MILE, 1) if m.group(2) else value
 
 
 def energy_source(q: str, battery_words: re.Pattern, fuel_words: re.Pattern) -> str:
@@ -60,13 +205,23 @@ def energy_source(q: str, battery_words: re.Pattern, fuel_words: re.Pattern) -> 
     return "battery" if battery and not fuel else "fuel" if fuel and not battery else "any"
 
 
-def wheel_of(q: str, wheels: dict[str, re.Pattern]) -> str | None:
-    """The first wheel (in table order, most specific first) whose words are in the question."""
-    return next((wheel for wheel, rx in wheels.items() if rx.search(q)), None)
+def wheel_of(q: str, wheels: dict[str, re.Pattern], sides: dict[str, re.Pattern] | None = None) -> str | None:
+    """The first wheel (in table order, most specific first) whose words are in the question; an
+    axle (front, rear) with a clear side phrase said apart (``sides``: "the front one on the
+    driver's side") is that one wheel."""
+    wheel = next((wheel for wheel, rx in wheels.items() if rx.search(q)), None)
+    if wheel in ("front", "rear") and sides:
+        side = next((side for side, rx in sides.items() if rx.search(q)), None)
+        if side:
+            return f"{wheel}_{side}"
+    return wheel
 
 
-def unit_asked(q: str, unit_words: dict[str, re.Pattern]) -> str | None:
-    """The first unit (in table order) whose words are in the question."""
+def unit_asked(q: str, unit_words: dict[str, re.Pattern], distance: re.Pattern | None = None) -> str | None:
+    """The first unit (in table order) whose words are in the question; with ``distance``, a unit
+    after a number ("the next town, 30 km": a distance the driver gives) does not count."""
+    if distance is not None:
+        q = blank(q, distance)
     return next((unit for unit, rx in unit_words.items() if rx.search(q)), None)
 
 

@@ -7,6 +7,16 @@ and pattern named) and compiles each pattern list into one regular expression. T
 use the words are the same for every language and live in :mod:`assistant.intent.matcher`.
 Adding a language means adding a file, not code.
 
+Besides the topic words a table holds the *classes* of phrasing the rules treat specially, as
+words: what a speech recogniser adds or mishears (``fillers``, ``heard_as``, number and digit
+words), words that several topics share and how their context decides (``shared``, ``masks``),
+a wheel named on its own (``wheel_alone``, ``tyre_hints``, ``other_parts``), questions to decline
+although they name parts of the car (``declines``: another car, cars in general, navigation,
+controlling the car), instruction-like text (``instructions``, ``dictation``), and what makes a
+question long or two questions (``long_question_words``, ``request_leads``, ``narrative``,
+``conjunctions``). :func:`assistant.intent.matcher.uncertainty` names these classes when it
+says a route should not be trusted without a capable model.
+
 :func:`detect` picks the table of a question from its marker words; a question with none of any
 other language's markers is English (``en.yaml``, the default table, has no markers).
 """
@@ -21,7 +31,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr,
 
 from assistant import paths
 from assistant.configfile import load_model
-from assistant.intent.extract import NEVER, alternation, unit_only_pattern
+from assistant.intent.extract import DEFAULT_KM, DEFAULT_MI, NEVER, alternation, distance_pattern, unit_only_pattern
 from assistant.state import units
 from assistant.state.signals import CATALOG
 from assistant.tools.schemas import WheelChoice
@@ -30,6 +40,9 @@ INTENTS_DIR = paths.INTENTS_DIR
 DEFAULT_LANGUAGE = "en"
 TOPICS = ("range", "energy", "warnings", "service", "tyres", "signals")
 Topic = Literal["range", "energy", "warnings", "service", "tyres", "signals"]
+# What a shared word or a mask can stand for: a topic (not "signals"), a read_signal name, or nothing.
+CALL_TOPICS = ("range", "energy", "warnings", "service", "tyres")
+NOTHING = "none"
 
 
 def _patterns(v: Any) -> Any:
@@ -56,6 +69,57 @@ class UnitOnly(BaseModel):
     tail: list[str] = Field(default_factory=list, description="words that may come after it")
 
 
+def _sense_target(v: str) -> str:
+    if v == NOTHING or v in CALL_TOPICS or v in CATALOG:
+        return v
+    raise ValueError(f"{v!r} is not a topic ({', '.join(CALL_TOPICS)}), a signal name (see docs/signals.md) "
+                     f"or {NOTHING!r}")
+
+
+class Sense(BaseModel):
+    """One meaning of a shared word: what it asks for, and the words that show that meaning."""
+
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+
+    to: str = Field(description="a topic, a read_signal name, or none")
+    when: Patterns = Field(NEVER, description="words elsewhere in the question that show this meaning")
+
+    @field_validator("to")
+    @classmethod
+    def _target(cls, v: str) -> str:
+        return _sense_target(v)
+
+
+class SharedWord(BaseModel):
+    """A word more than one topic uses ("flat": a tyre or the 12 V battery). The first sense whose
+    ``when`` words are in the question, or whose topic the question names with its own words,
+    takes it; with none of them ``default`` does and the route is uncertain."""
+
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+
+    word: Patterns
+    senses: list[Sense] = Field(default_factory=list)
+    default: str = NOTHING
+
+    @field_validator("default")
+    @classmethod
+    def _target(cls, v: str) -> str:
+        return _sense_target(v)
+
+
+class Decline(BaseModel):
+    """A class of questions to decline although they name parts of the car ("the range of a
+    Tesla", "how does ABS work", "unlock the doors"); ``reason`` is what
+    :func:`~assistant.intent.matcher.uncertainty` says when the decline is not ``certain``."""
+
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+
+    reason: str = Field(min_length=1)
+    words: Patterns
+    unless: list[Topic] = Field(default_factory=list, description="not declined when one of these topics is asked")
+    certain: bool = Field(True, description="false: a capable model may still route it")
+
+
 class LanguageIntents(BaseModel):
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
 
@@ -70,6 +134,8 @@ class LanguageIntents(BaseModel):
     signals: dict[str, Patterns] = Field(default_factory=dict, description="read_signal name -> patterns")
     wheels: dict[WheelChoice, Patterns] = Field(default_factory=dict,
                                                 description="get_tyre_pressures wheel -> patterns, most specific first")
+    sides: dict[Literal["left", "right"], Patterns] = Field(
+        default_factory=dict, description="phrases that are clearly a side of the car (with an axle: one wheel)")
     battery_words: Patterns = Field(NEVER, description="the battery was asked about")
     fuel_words: Patterns = Field(NEVER, description="the fuel was asked about")
     # Exceptions, each a list of words the rules in matcher.py consult.
@@ -83,10 +149,66 @@ class LanguageIntents(BaseModel):
         default_factory=lambda: list(TOPICS), description="which call comes first when two match at one place")
     not_a_car_question: Patterns = Field(NEVER, description="declined, even when a part of the car is named")
     off_topic: Patterns = Field(NEVER, description="declined when no rule routes the question")
+    # Words shared between topics.
+    masks: dict[str, Patterns] = Field(
+        default_factory=dict, description="topic or signal -> phrases in which its words mean something else")
+    shared: dict[str, SharedWord] = Field(default_factory=dict, description="a word several topics use -> its senses")
+    # A destination: a distance alone asks for the range when these words are there.
+    distance_units: dict[Literal["km", "mi"], list[str]] = Field(
+        default_factory=dict, description="spellings of km and miles after a number")
+    destination_words: Patterns = Field(NEVER, description="a bare distance is a destination to reach")
+    # A wheel named without the word tyre.
+    wheel_alone: Patterns = Field(NEVER, description="positions that name one wheel (or side) on their own")
+    tyre_hints: Patterns = Field(NEVER, description="words that make a position alone a tyre question")
+    other_parts: Patterns = Field(NEVER, description="parts of the car that have positions too (doors, windows)")
+    # Questions to decline although they name parts of the car.
+    declines: list[Decline] = Field(default_factory=list)
+    # Instruction-like text: hidden from the rules; the route is uncertain.
+    instructions: Patterns = Field(NEVER, description="text that tells the assistant how to behave")
+    dictation: Patterns = Field(NEVER, description="the start of an answer the driver dictates (to its clause end)")
+    # Speech-recogniser transcripts.
+    fillers: Patterns = Field(NEVER, description="words that carry nothing (um, you know), taken out")
+    heard_as: dict[str, str] = Field(default_factory=dict,
+                                     description="pattern -> replacement (re.sub template): common mishearings")
+    digit_words: dict[str, int] = Field(default_factory=dict, description="spoken digits (trouble codes)")
+    number_words: dict[str, int] = Field(default_factory=dict, description="spoken numbers before a unit")
+    number_scales: dict[str, int] = Field(default_factory=dict, description="hundred, thousand")
+    number_joiners: list[str] = Field(default_factory=list, description="words inside a spoken number (and)")
+    # Long questions, several questions.
+    long_question_words: int = Field(18, ge=1, description="a question with more words than this is long")
+    request_leads: Patterns = Field(NEVER, description="words that start the request in a long question")
+    narrative: Patterns = Field(NEVER, description="a story before the request (I was driving, yesterday)")
+    conjunctions: Patterns = Field(NEVER, description="words that join two questions in one turn")
     # Follow-ups ("and in miles?").
     units: dict[str, Patterns] = Field(default_factory=dict, description="unit -> words that ask for it")
     unit_only: Optional[UnitOnly] = None
     _unit_only_rx: Optional[re.Pattern] = PrivateAttr(None)
+    _distance_rx: re.Pattern = PrivateAttr(None)
+    _unit_start_rx: re.Pattern = PrivateAttr(None)
+    _heard_as: list = PrivateAttr(default_factory=list)
+
+    @field_validator("masks")
+    @classmethod
+    def _known_targets(cls, v: dict) -> dict:
+        for k in v:
+            if k == NOTHING:
+                raise ValueError("a mask is for a topic or a signal")
+            _sense_target(k)
+        return v
+
+    @field_validator("heard_as")
+    @classmethod
+    def _rewrites_compile(cls, v: dict) -> dict:
+        for p in v:
+            alternation([p])
+        return v
+
+    @field_validator("distance_units")
+    @classmethod
+    def _units_compile(cls, v: dict) -> dict:
+        for ps in v.values():
+            alternation(ps)
+        return v
 
     @field_validator("signals", "signals_beside_service")
     @classmethod
@@ -112,14 +234,31 @@ class LanguageIntents(BaseModel):
         return v
 
     @model_validator(mode="after")
-    def _compile_unit_only(self) -> "LanguageIntents":
+    def _compile(self) -> "LanguageIntents":
         self._unit_only_rx = (unit_only_pattern(self.unit_only.lead, self.unit_only.units, self.unit_only.tail)
                               if self.unit_only else None)
+        km = "|".join(self.distance_units.get("km", [])) or DEFAULT_KM
+        mi = "|".join(self.distance_units.get("mi", [])) or DEFAULT_MI
+        self._distance_rx = distance_pattern(km, mi)
+        self._unit_start_rx = re.compile(rf"(?:{km}|{mi})\b")
+        self._heard_as = [(re.compile(p), r) for p, r in self.heard_as.items()]
         return self
 
     def unit_only_rx(self) -> re.Pattern | None:
         """The full-match pattern of a units-only turn, or None when the file has none."""
         return self._unit_only_rx
+
+    def distance_rx(self) -> re.Pattern:
+        """A number and one of this language's distance units (:func:`extract.distance_pattern`)."""
+        return self._distance_rx
+
+    def distance_unit_rx(self) -> re.Pattern:
+        """One of this language's distance units, for ``match`` at a place."""
+        return self._unit_start_rx
+
+    def rewrites(self) -> list[tuple[re.Pattern, str]]:
+        """``heard_as`` compiled: (pattern, replacement) in file order."""
+        return self._heard_as
 
 
 @lru_cache(maxsize=None)

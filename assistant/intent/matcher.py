@@ -1,30 +1,83 @@
-"""Deterministic intent matcher: clear questions -> tool calls, without the model.
+"""Deterministic intent matcher: clear questions -> tool calls, without the model, and how far
+to trust them.
 
 A question is normalised, its language found from its marker words (:func:`languages.detect`;
-English when it has none) and that language's table (``assistant/data/intents/<lang>.yaml``)
-supplies the words; the rules below are the same for every language. Each topic (range, energy,
-warnings, service, tyres, each signal) whose patterns match gives one tool call, with its
-arguments (a destination distance, which tyre, which energy), and the calls come in the order
-of the question, so "how much fuel and are my tyres ok?" gives two. A table's exception lists
-(``energy_in_range``, ``range_of_tyres``, ``topic_lamps``, ``signals_beside_service``) hold back
-a call its words alone would make, and a "not a car question" word (prices, ...) declines the
-whole question.
+English when it has none; the other table that routes it when that one routes nothing: "consumo
+medio?") and that language's table (``assistant/data/intents/<lang>.yaml``) supplies the words;
+the rules below are the same for every language. :func:`analyse` goes through them in order:
+
+1. *Repair a transcript*: fillers out ("um", "you know"), mishearings rewritten ("break light"),
+   spoken codes and distances as digits ("p zero four two zero", "thirty km").
+2. *Hide what asks for nothing*: instruction-like text ("ignore your rules") and a dictated answer
+   ("say there are no warnings", to its clause end); in a long question, a story told before the
+   request ("I was driving to work and ... can you tell me ...") when the request has a topic.
+3. *Decline* a question that is not about the car's state (``not_a_car_question``: prices, music).
+4. *Topics*: each topic (range, energy, warnings, service, tyres, each signal) whose patterns
+   match gives one tool call, with its arguments (a destination distance, which tyre, which
+   energy), placed where its first match is, so calls come in the order of the question ("how
+   much fuel and are my tyres ok?" gives two). A topic's ``masks`` hide phrases where its words
+   mean something else ("how far is Paris", "wifi range"); a ``shared`` word ("flat",
+   "pressure") goes to the sense its context shows (a battery word: the 12 V battery). The
+   exception lists (``energy_in_range``, ``range_of_tyres``, ``topic_lamps``,
+   ``signals_beside_service``) hold back a call its words alone would make.
+5. *Inferred topics*: a distance with no topic of its own ("the next town, 30 km") is a
+   destination for the range; a wheel named alone ("is the front left ok?") is the tyres.
+6. *Declines with car words* (``declines``): another car, cars in general, navigation, controlling
+   the car — unless the question also asks a topic the decline lets through.
+
+Each rule that guesses records why (:attr:`Analysis.reasons`); :func:`uncertainty` returns them,
+so that the router (:mod:`assistant.intent.router`) can ask a capable model instead. A short
+question with one clear topic has no reason and is certain.
 
 Follow-ups that only change a detail ("and in miles?", "what about the rear ones?") are
 resolved against the previous turn by :mod:`assistant.intent.router`, with :func:`unit_change`,
-:func:`is_unit_only` and :func:`wheel_of`.
+:func:`unit_requested`, :func:`is_unit_only` and :func:`wheel_of`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 from assistant.intent import extract, languages
 from assistant.intent.extract import normalise
-from assistant.intent.languages import LanguageIntents
+from assistant.intent.languages import CALL_TOPICS, NOTHING, LanguageIntents
 from assistant.tools.schemas import ToolCall
 
-__all__ = ["match", "match_table", "is_off_topic", "unit_change", "is_unit_only", "wheel_of", "normalise"]
+__all__ = ["match", "match_table", "analyse", "uncertainty", "Analysis", "is_off_topic", "unit_change",
+           "unit_requested", "is_unit_only", "wheel_of", "normalise"]
+
+# Reasons (the words :func:`uncertainty` says); the classes behind them are the tables'.
+NO_TOPIC = "no topic word"
+WHEEL_ALONE = "wheel named without a tyre word"
+INSTRUCTIONS = "instruction-like text"
+TWO_TOPICS = "two topics"
+NOT_A_CAR_QUESTION = "not about the car"
+LANGUAGE_GUESSED = "language unclear"
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What the rules made of a question.
+
+    ``calls`` in the order of the question; ``reasons`` why they (or a decline) should not be
+    trusted without a capable model, empty when certain; ``declined`` the reason of a decline
+    (``calls`` is then empty) and ``decline_certain`` whether it stands without a model;
+    ``inferred`` the calls' topic when it came from a wheel or a distance alone; ``topic_guess``
+    whether every reason is only a guess of the topic (a shared word's default sense, an inferred
+    topic), which a previous turn on that topic settles; ``off_topic`` a question with an
+    off-topic word; ``text`` the question as the rules saw it."""
+
+    calls: tuple[ToolCall, ...] = ()
+    reasons: tuple[str, ...] = ()
+    declined: str | None = None
+    decline_certain: bool = True
+    inferred: str | None = None            # "wheel" | "destination"
+    topic_guess: bool = False
+    off_topic: bool = False
+    language: str = languages.DEFAULT_LANGUAGE
+    text: str = ""
 
 
 def _table(q: str) -> LanguageIntents:
@@ -32,66 +85,263 @@ def _table(q: str) -> LanguageIntents:
 
 
 def match(question: str) -> list[ToolCall]:
-    """Tool calls implied by a question, in the order of the question; [] when unclear."""
-    q = normalise(question)
-    return match_table(_table(q), q)
+    """Tool calls implied by a question, in the order of the question; [] when unclear or declined."""
+    return list(analyse(question).calls)
 
 
 def match_table(t: LanguageIntents, q: str) -> list[ToolCall]:
     """The rules, over one language's words (``q`` normalised)."""
-    if t.not_a_car_question.search(q):
-        return []
-    found: dict[str, list[tuple[int, ToolCall]]] = {topic: [] for topic in languages.TOPICS}
-    source = extract.energy_source(q, t.battery_words, t.fuel_words)
-    sourced: dict[str, Any] = {"source": source} if source != "any" else {}
-    rng, tyres, svc = t.range.search(q), t.tyres.search(q), t.service.search(q)
-    # "tyre pressure range" is the tyres' range, not the car's.
-    if rng and not (tyres and t.range_of_tyres.search(q)):
-        dest = extract.destination_km(q)
-        found["range"].append((rng.start(), ToolCall("get_range", ({"destination_km": dest} if dest is not None
-                                                                   else {}) | sourced)))
-    # In a range question, energy words that only restate it ("before I need to refuel") add nothing.
-    energy = next((m for m in t.energy.finditer(q)
-                   if not (rng and (t.energy_in_range is None or t.energy_in_range.fullmatch(m.group())))), None)
-    if energy:
-        found["energy"].append((energy.start(), ToolCall("get_energy_level", sourced)))
-    if svc:
-        found["service"].append((svc.start(), ToolCall("get_service_status")))
-    if tyres:
-        wheel = extract.wheel_of(q, t.wheels)
-        found["tyres"].append((tyres.start(), ToolCall("get_tyre_pressures", {"wheel": wheel} if wheel else {})))
-    for name, rx in t.signals.items():
-        m = rx.search(q)
-        beside = t.signals_beside_service.get(name)
-        if m and not (svc and beside is not None and not beside.search(q)):
-            found["signals"].append((m.start(), ToolCall("read_signal", {"name": name})))
-    # "tyre pressure light", "low fuel warning": the topic's own tool carries its lamp state.
-    warn = t.warnings.search(t.topic_lamps.sub(lambda m: " " * len(m.group()), q))
-    if warn:
-        found["warnings"].append((warn.start(), ToolCall("get_warnings")))
-    hits = [hit for topic in t.same_place_order for hit in found[topic]]
-    return [c for _, c in sorted(hits, key=lambda h: h[0])]
+    return list(_analyse(t, q).calls)
+
+
+@lru_cache(maxsize=512)
+def analyse(question: str) -> Analysis:
+    """The rules' result for a question (see the module docstring), in its language's words.
+    When the table its marker words pick routes nothing, another table that routes it does (a
+    short question with few or shared markers: "consumo medio?", "e la posteriore destra?"); if
+    markers had picked a language, that guess is a reason of its own."""
+    q = normalise(question)
+    detected = languages.detect(q)
+    first = detected or languages.default()
+    a = _analyse(first, q)
+    if a.calls or a.declined is not None or a.off_topic:
+        return a
+    for other in languages.tables():
+        if other is not first and (b := _analyse(other, q)).calls:
+            if detected is None:
+                return b
+            return replace(b, reasons=tuple(dict.fromkeys([*b.reasons, LANGUAGE_GUESSED])))
+    return a
+
+
+def uncertainty(question: str, calls: list[ToolCall]) -> str | None:
+    """Why the matcher's ``calls`` for ``question`` should not be trusted without a capable model
+    ("shared word 'flat'", "long question (23 words)", "two topics", "instruction-like text",
+    "names another car", "no topic word"), or None when they are certain. ``calls`` are what the
+    matcher gave (:func:`match`); an empty list is certain only for a clear decline ("tell me a
+    joke")."""
+    a = analyse(question)
+    reasons = list(a.reasons)
+    if not calls and not reasons and a.declined is None and not a.off_topic:
+        reasons.append(NO_TOPIC)
+    return "; ".join(dict.fromkeys(reasons)) or None
 
 
 def is_off_topic(question: str) -> bool:
-    """A question to decline (jokes, weather, prices), asked once no rule routed it."""
-    q = normalise(question)
-    t = _table(q)
-    return bool(t.off_topic.search(q) or t.not_a_car_question.search(q))
+    """A question to decline (jokes, weather, prices, another car, ...), asked once no rule routed it."""
+    a = analyse(question)
+    return not a.calls and (a.declined is not None or a.off_topic)
 
 
 def wheel_of(q: str) -> str | None:
-    """Which tyre a follow-up names (``q`` normalised), in the English table's words."""
-    return extract.wheel_of(q, languages.default().wheels)
+    """Which tyre a follow-up names (``q`` normalised), in its language's words (English's too);
+    None when the position is another part's ("and the driver's side door?")."""
+    t, en = _table(q), languages.default()
+    if t.other_parts.search(q) or en.other_parts.search(q):
+        return None
+    return extract.wheel_of(q, t.wheels, t.sides) or extract.wheel_of(q, en.wheels, en.sides)
 
 
 def unit_change(question: str) -> str | None:
-    """The unit a turn asks for ("... in miles"), from any table's unit words, English first."""
+    """The unit a turn's answer is wanted in ("... in miles", "can I make it 50 miles"), from any
+    table's unit words, English first."""
     q = normalise(question)
     return next((u for t in languages.tables() if (u := extract.unit_asked(q, t.units))), None)
+
+
+def unit_requested(question: str) -> str | None:
+    """The unit a turn asks for as a unit, not as a distance it gives: "and in miles?" asks for
+    miles, "the next town, 30 km" gives a destination (a follow-up repeats the previous calls in
+    other units only for the former)."""
+    q = normalise(question)
+    return next((u for t in languages.tables() if (u := extract.unit_asked(q, t.units, t.distance_rx()))), None)
 
 
 def is_unit_only(question: str) -> bool:
     """The turn asks for nothing but other units ("and in psi?", "can you say that in miles please")."""
     q = normalise(question)
     return any(rx.fullmatch(q) for t in languages.tables() if (rx := t.unit_only_rx()) is not None)
+
+
+# ----------------------------------------------------------------------------- the rules
+
+def _repair(t: LanguageIntents, q: str) -> str:
+    """A transcript as the rules read it: fillers out, mishearings rewritten, spoken codes and
+    distances as digits."""
+    q = extract.squeeze(extract.blank(q, t.fillers))
+    q, _ = extract.rewrite(q, t.rewrites())
+    q = extract.spoken_codes(q, t.digit_words)
+    return extract.spoken_numbers(q, t.number_words, t.number_scales, set(t.number_joiners), t.distance_unit_rx())
+
+
+@dataclass
+class _Topics:
+    """Where each call's topic is first asked: target (a topic or a signal name) -> position."""
+
+    at: dict[str, int] = field(default_factory=dict)
+    reasons: list[str] = field(default_factory=list)
+    inferred: str | None = None
+    masked: list[str] = field(default_factory=list)   # topic words that a mask hid
+
+    def add(self, target: str, pos: int) -> None:
+        if target != NOTHING:
+            self.at[target] = min(pos, self.at.get(target, pos))
+
+    def asks(self, target: str) -> bool:
+        if target == "signals":
+            return any(k not in CALL_TOPICS for k in self.at)
+        return target in self.at
+
+
+def _topics(t: LanguageIntents, q: str) -> _Topics:
+    """Every topic the question asks (rules 4 and 5 of the module docstring)."""
+    found = _Topics()
+    views = {target: extract.blank(q, rx) for target, rx in t.masks.items()}
+
+    def search(target: str, rx):
+        m = rx.search(views.get(target, q))
+        if m is None and target in views and (hidden := rx.search(q)):
+            found.masked.append(hidden.group())
+        return m
+
+    tyres = search("tyres", t.tyres)
+    rng = search("range", t.range)
+    if rng and tyres and t.range_of_tyres.search(q):        # "tyre pressure range": the tyres'
+        rng = None
+    svc = search("service", t.service)
+    for target, m in (("range", rng), ("service", svc), ("tyres", tyres)):
+        if m:
+            found.add(target, m.start())
+    for name, rx in t.signals.items():
+        m = search(name, rx)
+        beside = t.signals_beside_service.get(name)
+        if m and not (svc and beside is not None and not beside.search(q)):
+            found.add(name, m.start())
+    # "tyre pressure light", "low fuel warning": the topic's own tool carries its lamp state.
+    warn = search("warnings", t.warnings)
+    if warn:
+        warn = t.warnings.search(extract.blank(views.get("warnings", q), t.topic_lamps))
+    if warn:
+        found.add("warnings", warn.start())
+    energy = list(t.energy.finditer(views.get("energy", q)))
+    if not energy and "energy" in views and (hidden := t.energy.search(q)):
+        found.masked.append(hidden.group())
+    wheel_named = extract.wheel_of(q, t.wheels) is not None
+
+    # Shared words: the sense the question's other words show, else the default (uncertain).
+    def own(target: str) -> bool:
+        if target == "tyres":
+            return "tyres" in found.at or wheel_named
+        if target == "energy":
+            return bool(energy)
+        return target in found.at
+
+    for label, sw in t.shared.items():
+        m = sw.word.search(q)
+        if not m:
+            continue
+        sense = next((s.to for s in sw.senses if s.when.search(q) or own(s.to)), None)
+        if sense is None:
+            sense = sw.default
+            if sense != NOTHING:
+                found.reasons.append(f"shared word '{label}'")
+        if sense == "energy":
+            energy.insert(0, m)
+        else:
+            found.add(sense, m.start())
+
+    # A distance and nothing else (refuelling words at most): a destination to reach.
+    distance = t.distance_rx().search(q)
+    if distance and not found.at:
+        found.add("range", distance.start())
+        found.inferred = "destination"
+        if not (t.destination_words.search(q) or energy):
+            found.reasons.append(NO_TOPIC)
+    # A wheel named alone ("is the front left ok?", "the passenger side one").
+    alone = t.wheel_alone.search(q)
+    hints = t.tyre_hints.search(q)
+    if "tyres" not in found.at and alone and not t.other_parts.search(q) and (hints or not (found.at or energy)):
+        found.add("tyres", alone.start())
+        found.inferred = found.inferred or "wheel"
+        if not hints:
+            found.reasons.append(WHEEL_ALONE)
+    # In a range question, energy words that only restate it ("before I need to refuel") add nothing.
+    first = next((m for m in sorted(energy, key=lambda m: m.start())
+                  if not ("range" in found.at and (t.energy_in_range is None
+                                                   or t.energy_in_range.fullmatch(m.group())))), None)
+    if first:
+        found.add("energy", first.start())
+    return found
+
+
+def _calls(t: LanguageIntents, q: str, found: _Topics) -> list[tuple[int, ToolCall]]:
+    source = extract.energy_source(q, t.battery_words, t.fuel_words)
+    sourced: dict[str, Any] = {"source": source} if source != "any" else {}
+    order = {topic: i for i, topic in enumerate(t.same_place_order)}
+    hits = []
+    for target, pos in found.at.items():
+        if target == "range":
+            dest = extract.destination_km(q, t.distance_rx())
+            call = ToolCall("get_range", ({"destination_km": dest} if dest is not None else {}) | sourced)
+        elif target == "energy":
+            call = ToolCall("get_energy_level", sourced)
+        elif target == "service":
+            call = ToolCall("get_service_status")
+        elif target == "tyres":
+            wheel = extract.wheel_of(q, t.wheels, t.sides)
+            call = ToolCall("get_tyre_pressures", {"wheel": wheel} if wheel else {})
+        elif target == "warnings":
+            call = ToolCall("get_warnings")
+        else:
+            call = ToolCall("read_signal", {"name": target})
+        topic = target if target in CALL_TOPICS else "signals"
+        hits.append((pos, order[topic], call))
+    hits.sort(key=lambda h: (h[0], h[1]))
+    return [(pos, call) for pos, _, call in hits]
+
+
+def _drop_preamble(t: LanguageIntents, q: str) -> str:
+    """A long question that tells a story before its request ("I was driving to work and ... can
+    you tell me how much fuel is left"): the story hidden, when the request asks a topic."""
+    lead = t.request_leads.search(q)
+    if lead is None or lead.start() == 0 or not t.narrative.search(q[:lead.start()]):
+        return q
+    rest = " " * lead.start() + q[lead.start():]
+    return rest if _topics(t, rest).at else q
+
+
+def _two_topics(t: LanguageIntents, q: str, hits: list[tuple[int, ToolCall]]) -> bool:
+    """Two calls with no word joining two questions between them ("fuel level tyre pressure")."""
+    return any(not t.conjunctions.search(q, a, b) for (a, _), (b, _) in zip(hits, hits[1:]))
+
+
+def _analyse(t: LanguageIntents, q: str) -> Analysis:
+    reasons: list[str] = []
+    q = _repair(t, q)
+    if t.instructions.search(q) or t.dictation.search(q):
+        reasons.append(INSTRUCTIONS)
+        q = extract.blank_to_clause_end(extract.blank(q, t.instructions), t.dictation)
+    base = dict(language=t.language, text=q)
+    if t.not_a_car_question.search(q):
+        return Analysis(declined=NOT_A_CAR_QUESTION, reasons=tuple(reasons), decline_certain=not reasons, **base)
+    n = extract.word_count(q)
+    if n > t.long_question_words:
+        reasons.append(f"long question ({n} words)")
+        q = _drop_preamble(t, q)
+    found = _topics(t, q)
+    for d in t.declines:
+        if d.words.search(q) and not any(found.asks(u) for u in d.unless):
+            if not d.certain:
+                reasons.append(d.reason)
+            return Analysis(declined=d.reason, reasons=tuple(reasons), decline_certain=d.certain and not reasons,
+                            **base)
+    hits = _calls(t, q, found)
+    guess = bool(found.reasons) and not reasons
+    reasons += found.reasons
+    if not hits and found.masked:
+        reasons.append(f"shared word '{found.masked[0]}'")
+    if _two_topics(t, q, hits):
+        reasons.append(TWO_TOPICS)
+    return Analysis(calls=tuple(c for _, c in hits), reasons=tuple(dict.fromkeys(reasons)),
+                    inferred=found.inferred if hits else None, topic_guess=guess and TWO_TOPICS not in reasons,
+                    off_topic=not hits and bool(t.off_topic.search(q)), **base)

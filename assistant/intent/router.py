@@ -1,12 +1,28 @@
-"""Route a question to tool calls: follow-ups that only ask for other units first, then the
-deterministic matcher, then the previous turn for other follow-ups ("what about the rear
-ones?", "and in miles?"), then off-topic questions are declined; the rest goes to the language
-model (constrained to the tool names by a grammar) when one is given, else it is unclear.
+"""Route a question to tool calls, and say how far the route can be trusted.
+
+:func:`route` goes, in order:
+
+1. a follow-up that only asks for other units ("and in miles?") repeats the previous calls;
+2. the deterministic matcher (:mod:`assistant.intent.matcher`); its calls are returned at once
+   when :func:`matcher.uncertainty` has no reason against them (the fast path, the common case);
+3. the previous turn settles what the question leaves open — a topic only guessed (a wheel
+   named alone, a shared word's usual sense) right after a turn on that topic, "what about the
+   rear ones?", "and in miles?" — only when the new turn has no topic of its own (a topic switch
+   wins over the previous turn); a clear decline ("tell me a joke") is declined;
+4. otherwise, when a ``model_router`` is given, the model decides: a non-empty list of calls is
+   used (source ``model``), ``[]`` says the question is not about the car (declined), None says
+   it had nothing usable;
+5. falling through: the matcher's uncertain calls if any (``certain=False`` with the reason),
+   then an off-topic decline, else ``unclear``.
+
+Without a model router (the small default model does not route) the matcher's uncertain calls
+are used as they are; :attr:`Route.certain` and :attr:`Route.reason` say that they were a guess.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable, Optional
 
 from assistant.intent import matcher
 from assistant.state import units
@@ -17,12 +33,18 @@ from assistant.tools.vehicle import TOOLS
 ROUTABLE = ["get_range", "get_energy_level", "get_warnings", "get_service_status", "get_tyre_pressures",
             "read_signal", "none"]
 
+# question -> tool calls; [] = not about the car; None = nothing usable.
+ModelRouter = Callable[[str], Optional[list[ToolCall]]]
+MODEL_DECLINED = "model: not about the car"
+
 
 @dataclass
 class Route:
     calls: list[ToolCall]
     source: str                      # matcher | followup | model | off_topic | unclear
     unit_override: str | None = None
+    certain: bool = True             # False: a guess a capable model should have made
+    reason: str = ""                 # why it is not certain, or why the model was asked ("model: ...")
 
 
 @dataclass
@@ -39,7 +61,6 @@ class Context:
             self.units[units.dimension(route.unit_override)] = route.unit_override
 
 
-
 def _dimensions_of(call: ToolCall) -> set[str]:
     """Kinds of value a tool call answers with, as unit follow-ups name them (a speed is a
     distance here: "in miles" turns km/h into mph)."""
@@ -51,31 +72,59 @@ def _dimensions_of(call: ToolCall) -> set[str]:
             "get_tyre_pressures": {"pressure"}}.get(call.name, set())
 
 
-def route(question: str, context: Context, model_router=None) -> Route:
+def _followup(question: str, context: Context, unit: str | None) -> Route | None:
+    """The previous turn's calls for a turn that names only a wheel or asks for a unit (a unit
+    after a number is a distance given, not a unit asked for)."""
+    last = context.last_calls
+    if not last:
+        return None
+    wheel = matcher.wheel_of(matcher.normalise(question))
+    if wheel and any(c.name == "get_tyre_pressures" for c in last):
+        return Route([ToolCall("get_tyre_pressures", {"wheel": wheel})], "followup", unit)
+    if matcher.unit_requested(question):
+        return Route(list(last), "followup", unit)
+    return None
+
+
+def route(question: str, context: Context, model_router: ModelRouter | None = None) -> Route:
+    """The tool calls for ``question`` (see the module docstring for the order of the rules).
+    ``model_router`` is asked only when the matcher is not certain and the previous turn does
+    not settle the question."""
     unit = matcher.unit_change(question)
     if unit and context.last_calls and matcher.is_unit_only(question):
         # Same question in other units: the calls whose answer has a value of that kind.
         dim = units.dimension(unit)
         calls = [c for c in context.last_calls if dim in _dimensions_of(c)] or list(context.last_calls)
         return Route(calls, "followup", unit)
-    calls = matcher.match(question)
-    if calls:
+    a = matcher.analyse(question)
+    calls = list(a.calls)
+    reason = matcher.uncertainty(question, calls)
+    if calls and reason is None:
         return Route(calls, "matcher", unit)
-    q = matcher.normalise(question)
-    wheel = matcher.wheel_of(q)
-    last = context.last_calls
-    if last and (unit or wheel):
-        if wheel and any(c.name == "get_tyre_pressures" for c in last):
-            return Route([ToolCall("get_tyre_pressures", {"wheel": wheel})], "followup", unit)
-        if unit:
-            return Route(list(last), "followup", unit)
-    if matcher.is_off_topic(question):
+    # A topic only guessed (a wheel or a distance alone, a shared word's usual sense) right after
+    # a turn on that topic ("check the tyres" / "the passenger side one"): a follow-up, certain.
+    if calls and a.topic_guess and {c.name for c in calls} <= {c.name for c in context.last_calls}:
+        return Route(calls, "followup", unit)
+    # A turn with no topic of its own: the previous turn (wheel or unit follow-ups).
+    if not calls:
+        followup = _followup(question, context, unit)
+        if followup is not None:
+            return followup
+    if not calls and a.declined is not None and a.decline_certain:
+        return Route([], "off_topic")
+    if not calls and a.off_topic and reason is None:
         return Route([], "off_topic")
     if model_router is not None:
-        calls = model_router(question)          # tool calls, or None: no idea
-        if calls:
-            return Route(calls, "model", unit)
-    return Route([], "unclear")
+        got = model_router(question)
+        if got:
+            return Route(list(got), "model", unit, reason=f"model: {reason or matcher.NO_TOPIC}")
+        if got is not None:                      # [] : the model says it is not about the car
+            return Route([], "off_topic", reason=MODEL_DECLINED)
+    if calls:
+        return Route(calls, "matcher", unit, certain=False, reason=reason or "")
+    if a.declined is not None or a.off_topic:
+        return Route([], "off_topic", certain=False, reason=reason or "")
+    return Route([], "unclear", certain=False, reason=reason or matcher.NO_TOPIC)
 
 
 def tool_grammar() -> str:
