@@ -144,7 +144,8 @@ def test_critical_lamps_always_get_the_fixed_safety_wording_first(model, scenari
 
 def test_invented_number_is_caught_and_replaced(model):
     # With the coolant signal off the bus, the 135M model answers "The engine coolant is at 45 %."
-    a = ask(model, "low_fuel", "what's the engine temperature")
+    # (which phrasings make it invent depends on the prompt; this one did when last checked)
+    a = ask(model, "low_fuel", "how hot is the engine")
     assert a.model_text and numbers(a.model_text), "expected the model to invent a number here"
     assert a.fallback is True
     assert any("not in this turn's tool results" in p for p in a.problems)

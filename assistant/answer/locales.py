@@ -26,7 +26,9 @@ LOCALES_DIR = paths.LOCALES_DIR
 REQUIRED = {
     "phrases": ("alert_on", "and", "cant_read", "codes", "decline", "energy_fuel", "energy_soc", "greeting",
                 "lamp_last_on", "lamp_last_on_critical", "lamps_not_reported", "lamps_unreadable_all",
-                "lamps_unreadable_others", "lamps_unreadable_some", "low_fuel_on", "n_lamps", "no", "no_codes",
+                "lamps_unreadable_others", "lamps_unreadable_some", "lamp_off", "lamp_what", "low_fuel_on", "n_lamps",
+                "n_more", "no", "no_codes", "range_split", "range_total", "tyre_one_pressure", "tyre_pressures",
+                "warning_on_short",
                 "no_warnings", "no_warnings_partial", "not_supported", "nothing_heard", "oil_level", "oil_life",
                 "or", "range_both", "range_ev", "range_fuel", "reach_no", "reach_unsure", "reach_yes",
                 "service_due_now", "service_in", "service_overdue", "signal_value", "state_BLINK", "state_ON",

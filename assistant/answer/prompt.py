@@ -31,9 +31,10 @@ EXAMPLES = [
      "I can't read the fuel level right now.",
      "Sorry, I can't read the fuel level right now."),
     ("what's that light on the dash?", "get_warnings",
-     "The ABS warning is on: the anti-lock braking system is not working; normal braking remains; "
+     "The ABS warning is on: the anti-lock braking system is not working; the brakes still work without it; "
      "drive carefully and have the ABS checked soon.",
-     "That's the ABS warning: normal braking still works, but have the ABS checked soon."),
+     "That's the ABS warning: the anti-lock system is not working, so drive carefully and have the ABS "
+     "checked soon."),
     ("what's the engine temperature?", "read_signal",
      "The engine coolant temperature is 88 °C.",
      "The engine coolant is at 88 °C."),

@@ -160,12 +160,14 @@ class Fact:
 class Rendering:
     """The deterministic answer: sentences in order, and what they state, as data.
 
-    ``must`` holds the sentences no length cap or persona may remove (what cannot be read, a
-    lamp that is on or was on when last read, a low tyre); ``fine`` the topics the rendering
-    itself states to be fine (``lamps`` for a full all-clear, ``tyres`` for tyres the car judges
-    fine), the only health claims model wording may repeat; ``facts`` every number, lamp,
-    code, position and verdict word it states; ``brand``: persona wording was used (said as
-    written, so the model does not reword it)."""
+    ``primary`` holds the sentences that answer what was asked (each renderer's first sentence
+    unless it marks its own); ``must`` the sentences no length cap or persona may remove (what
+    cannot be read, a lamp that is on or was on when last read, a lamp's live evidence, a low
+    tyre); ``short`` a shorter form of a sentence, said when the cap is tight; ``fine`` the
+    topics the rendering itself states to be fine (``lamps`` for a full all-clear, ``tyres`` for
+    tyres the car judges fine), the only health claims model wording may repeat; ``facts``
+    every number, lamp, code, position and verdict word it states; ``brand``: persona wording
+    was used (said as written, so the model does not reword it)."""
 
     sentences: list[str] = field(default_factory=list)
     cant_read: bool = False           # some asked-for value was not readable
@@ -174,26 +176,37 @@ class Rendering:
     facts: list[Fact] = field(default_factory=list)
     brand: bool = False
     fine_worded: bool = False         # a sentence stating something fine says so in words ("which is fine")
+    primary: list[str] = field(default_factory=list)
+    short: dict[str, str] = field(default_factory=dict)
 
     @property
     def text(self) -> str:
         return " ".join(s for s in self.sentences if s)
 
-    def add(self, s: str, keep: bool = False, fine: str | None = None) -> None:
+    @staticmethod
+    def _sentence(s: str) -> str:
+        s = s[:1].upper() + s[1:]
+        return s if s.rstrip().endswith((".", "!", "?")) else s + "."
+
+    def add(self, s: str, keep: bool = False, fine: str | None = None, primary: bool = False,
+            short: str | None = None) -> None:
         if s:
-            s = s[:1].upper() + s[1:]
-            s = s if s.rstrip().endswith((".", "!", "?")) else s + "."
+            s = self._sentence(s)
             if s not in self.sentences:       # two tools can say the same thing (the low fuel lamp)
                 self.sentences.append(s)
             if keep and s not in self.must:
                 self.must.append(s)
+            if primary and s not in self.primary:
+                self.primary.append(s)
+            if short:
+                self.short.setdefault(s, self._sentence(short))
             if fine:
                 self.fine.add(fine)
                 self.fine_worded = self.fine_worded or bool(health_claim(s))
 
-    def add_cant_read(self, s: str) -> None:
+    def add_cant_read(self, s: str, primary: bool = False) -> None:
         self.cant_read = True
-        self.add(s, keep=True)
+        self.add(s, keep=True, primary=primary)
 
     def fact(self, kind: str, value: Any, **kw: Any) -> None:
         f = Fact(kind, value, **kw)
@@ -206,27 +219,43 @@ class Rendering:
     def of_kind(self, kind: str, key_only: bool = False) -> list[Any]:
         return [f.value for f in self.facts if f.kind == kind and (f.key or not key_only)]
 
+    def rank(self, sentence: str) -> int:
+        """0: answers what was asked; 1: must (safety: lamps on, their evidence, can't read);
+        2: the rest. Without a marked answer the first sentence is the answer."""
+        primary = self.primary or self.sentences[:1]
+        return 0 if sentence in primary else 1 if sentence in self.must else 2
+
     def capped(self, max_words: int, max_sentences: int) -> "Rendering":
-        """Whole sentences within the cap, in order: the first always, every ``must`` sentence
-        always (a cap never removes what cannot be read or a lamp that is on), the others while
-        they fit. The facts of dropped sentences are no longer key (the answer need not keep
-        them)."""
-        must_words = sum(len(x.split()) for x in self.must)
-        kept, words, n = [], must_words, len(self.must)
-        for i, sentence in enumerate(self.sentences):
-            if sentence in self.must:
-                kept.append(sentence)
-                continue
-            w = len(sentence.split())
-            if i == 0 or (n + 1 <= max_sentences and words + w <= max_words):
-                kept.append(sentence)
-                words += w
-                n += 1
-        out = Rendering(kept, self.cant_read, list(self.must), set(self.fine), list(self.facts), self.brand,
-                        self.fine_worded)
-        if len(kept) < len(self.sentences):
+        """Within the cap, ordered by what was asked, then safety (``must``), then the rest, and
+        cut from the end: the answer to what was asked and every ``must`` sentence are always
+        kept (in their short form when the full forms do not fit), the rest while it fits. The
+        facts of what was cut are no longer key (the answer need not keep them)."""
+        size = lambda x: len(x.split())  # noqa: E731
+        if sum(map(size, self.sentences)) <= max_words and len(self.sentences) <= max_sentences:
+            return self._copy(list(self.sentences))
+        order = sorted(self.sentences, key=self.rank)
+        firm = [x for x in order if self.rank(x) < 2]
+        if sum(map(size, firm)) > max_words or len(firm) > max_sentences:
+            firm = [self.short.get(x, x) for x in firm]
+        kept, words, n = list(firm), sum(map(size, firm)), len(firm)
+        for sentence in order[len(firm):]:
+            for form in dict.fromkeys((sentence, self.short.get(sentence, sentence))):
+                if n + 1 <= max_sentences and words + size(form) <= max_words:
+                    kept.append(form)
+                    words += size(form)
+                    n += 1
+                    break
+        out = self._copy(kept)
+        if kept != self.sentences:
             out.facts = [f if _said_in(f, out.text) else replace(f, key=False) for f in self.facts]
         return out
+
+    def _copy(self, sentences: list[str]) -> "Rendering":
+        return Rendering(sentences, self.cant_read, list(self.must) + [self.short[x] for x in self.must
+                                                                          if x in self.short],
+                         set(self.fine), list(self.facts), self.brand, self.fine_worded,
+                         list(self.primary) + [self.short[x] for x in self.primary if x in self.short],
+                         dict(self.short))
 
 
 def _said_in(f: Fact, text: str) -> bool:
@@ -317,10 +346,14 @@ def render_range(r: RangeResult, s: Style, out: Rendering) -> None:
         dest = s.quantity(Quantity(signal=fuel.signal, value=r.destination_km, unit="km"))
         key = {True: "reach_yes", False: "reach_no", None: "reach_unsure"}[r.can_reach]
         out.add(s.phrase(key, range=rng, dest=dest))
+        if fuel.ok and ev.ok and ev.value > 0:         # the split makes the "yes"/"no" checkable
+            out.add(s.phrase("range_split", fuel=s.quantity(fuel), ev=s.quantity(ev)))
         if r.can_reach is None:                # why it cannot say no: every range it cannot read
             bad = [q for q in (fuel, ev) if not q.ok and q.status != "not_supported"]
-    elif fuel.ok and ev.ok and ev.value > 0:
-        out.add(s.phrase("range_both", fuel=s.quantity(fuel), ev=s.quantity(ev)))
+    elif fuel.ok and ev.ok and ev.value > 0:           # a hybrid: the total, then the split
+        total = s.quantity(Quantity(signal="total", value=fuel.value + ev.value, unit=fuel.unit), key=False)
+        out.add(s.phrase("range_total", total=total, fuel=s.quantity(fuel), ev=s.quantity(ev)),
+                short=s.phrase("range_both", fuel=s.quantity(fuel), ev=s.quantity(ev)))
     elif fuel.ok:
         tail = f", {s.phrase('tank', pct=s.quantity(r.fuel_level))}" if r.fuel_level.ok else ""
         out.add(s.phrase("range_fuel", fuel=s.quantity(fuel)) + tail)
@@ -381,26 +414,151 @@ def safety_sentences(r: WarningsResult, s: Style) -> list[str]:
     return out
 
 
+def _lamp_sentence(w: Warning, s: Style, out: Rendering, primary: bool = False) -> None:
+    """A lamp that is on (or was on when last read), with its meaning and what to do; its short
+    form (a tight cap) keeps what to do."""
+    out.fact("lamp", w.name, state="on" if w.fresh else "last_on")
+    if w.state == "BLINK":
+        out.fact("verdict", "flashing")
+    if not w.fresh:
+        out.add(last_read_on(w, s), keep=True, primary=primary)
+        out.cant_read = True
+        return
+    t = s.telltale(w.name)
+    state = s.phrase(f"state_{w.state}")
+    out.add(s.phrase("warning_on", label=t["label"], state=state, meaning=t["meaning"], action=t["action"]),
+            keep=True, primary=primary, short=s.phrase("warning_on_short", label=t["label"], state=state,
+                                                       action=t["action"]))
+
+
+def _evidence(w: Warning, s: Style, out: Rendering, primary: bool = False) -> None:
+    """The live readings behind a lamp, said after it: the lamp is the car's verdict, these are
+    the evidence (the 12 V voltage, the coolant temperature, the range, the tyres' pressures)."""
+    if w.name == "TirePressure" and w.evidence:
+        flagged = [_wheel_position(q.signal) for q in w.evidence if isinstance(q.value, bool)]
+        pressures = {_wheel_position(q.signal): q for q in w.evidence if not isinstance(q.value, bool)}
+        if flagged:
+            out.fact("verdict", "low")
+            positions = s.phrase("and").join(_pos(p, s, out) for p in flagged)
+            values = s.phrase("and").join(s.quantity(pressures[p]) for p in flagged if p in pressures)
+            key = "tyre_low_only" if values else "tyre_low_flag_only"
+            out.add(s.phrase(key, positions=positions, values=values,
+                             tyre_word=s.word("tyres_are") if len(flagged) > 1 else s.word("tyre_is")),
+                    keep=True, primary=primary)
+        else:
+            listing = ", ".join(f"{_pos(p, s, out)} {s.quantity(q)}" for p, q in pressures.items())
+            out.add(s.phrase("tyre_pressures", list=listing), keep=True, primary=primary)
+        return
+    by = {q.signal: q for q in w.evidence}
+    fuel, level = by.pop("Vehicle.Powertrain.FuelSystem.Range", None), \
+        by.pop("Vehicle.Powertrain.FuelSystem.RelativeLevel", None)
+    if fuel is not None:
+        tail = f", {s.phrase('tank', pct=s.quantity(level))}" if level is not None else ""
+        out.add(s.phrase("range_fuel", fuel=s.quantity(fuel)) + tail, keep=True, primary=primary)
+    elif level is not None:
+        out.add(s.phrase("energy_fuel", pct=s.quantity(level)), keep=True, primary=primary)
+    for q in by.values():
+        if q.signal == "Vehicle.Service.DistanceToService":
+            overdue = q.value < 0
+            if overdue:
+                out.fact("verdict", "overdue")
+            said = s.quantity(q.model_copy(update={"value": abs(q.value)}))
+            out.add(s.phrase("service_overdue" if overdue else "service_in", parts=said), keep=True, primary=primary)
+        elif q.signal.endswith("EngineOil.Level") and q.value in s.texts.oil_levels:
+            if "LOW" in q.value:
+                out.fact("verdict", "low")
+            out.add(s.phrase("oil_level", level=s.texts.oil_levels[q.value]), keep=True, primary=primary,
+                    fine="oil" if q.value == "NORMAL" else None)
+        elif isinstance(q.value, (int, float)) and not isinstance(q.value, bool):
+            out.add(s.phrase("signal_value", what=s.what(q.signal), value=s.quantity(q)), keep=True, primary=primary)
+
+
+def _pos(position: str, s: Style, out: Rendering) -> str:
+    out.fact("position", position)
+    return s.position(position)
+
+
+def _wheel_position(signal: str) -> str:
+    parts = signal.split(".")
+    row = "front" if "Row1" in parts else "rear"
+    return f"{row} {'left' if 'Left' in parts else 'right'}"
+
+
+def _codes(r: WarningsResult, s: Style, out: Rendering, asked: bool, primary: bool = False) -> None:
+    """The stored trouble codes with their meaning (short form: the codes, "and N more" past
+    three); none stored, or that they cannot be read, when they were asked for or are the
+    evidence of a check-engine lamp that is on."""
+    engine_on = any(w.name == "CheckEngine" for w in r.active)
+    if r.trouble_codes:
+        for c in r.trouble_codes:
+            out.fact("code", c.code)
+            s.text_numbers(c.description)
+        shown = [c.code for c in r.trouble_codes[:3]]
+        more = len(r.trouble_codes) - len(shown)
+        listing = _names(s, shown) if not more else ", ".join(shown) + s.phrase("n_more", n=more)
+        if more:
+            out.fact("number", float(more), key=False)
+        out.add(s.phrase("codes", codes=", ".join(f"{c.code} ({c.description})" for c in r.trouble_codes)),
+                keep=asked or engine_on, primary=primary, short=s.phrase("codes", codes=listing))
+    elif not (asked or engine_on):
+        return
+    elif r.trouble_codes_status == "ok":
+        out.add(s.phrase("no_codes"), keep=True, primary=primary)
+    elif r.trouble_codes_status == "not_supported":
+        if asked:
+            out.add_cant_read(s.phrase("not_supported", what=s.what("Vehicle.Diagnostics.DTCList")), primary=primary)
+    else:
+        out.add_cant_read(s.phrase("cant_read", what=s.what("Vehicle.Diagnostics.DTCList")), primary=primary)
+
+
+def _one_lamp(r: WarningsResult, s: Style, out: Rendering, include_critical: bool) -> None:
+    """Asked about one lamp: its state first (on with meaning, what to do and its evidence; off;
+    or that it cannot be read), then only the other lamps that are on."""
+    name, q = r.about, r.lamp
+    w = next((x for x in r.active if x.name == name), None)
+    t = s.telltale(name)
+    if w is not None:
+        if not w.safety_wording or include_critical:     # a critical lamp: the safety wording says it
+            _lamp_sentence(w, s, out, primary=True)
+        _evidence(w, s, out, primary=True)
+        if name == "CheckEngine":
+            _codes(r, s, out, asked=True, primary=True)
+    elif q is not None and q.ok:
+        out.fact("lamp", name, state="off")
+        out.fact("verdict", "off")
+        out.add(s.phrase("lamp_off", label=t["label"]), primary=True)
+    elif q is None or q.status == "not_supported":
+        out.fact("lamp", name, state="not_supported")
+        out.add_cant_read(s.phrase("not_supported", what=s.phrase("lamp_what", label=t["label"])), primary=True)
+    else:
+        out.fact("lamp", name, state="unreadable")
+        out.add_cant_read(s.phrase("unreadable_lamps", names=t["label"]), primary=True)
+    for other in r.active:
+        if other.name != name and (not other.safety_wording or include_critical):
+            _lamp_sentence(other, s, out)
+
+
 def render_warnings(r: WarningsResult, s: Style, out: Rendering, include_critical: bool = False) -> None:
-    """Lamps that are on, then what cannot be read; "no warning lights are on" only when every
-    lamp this car reports was read fresh and none is on (``r.all_clear``).
+    """What was asked first (the codes, or one lamp), then the lamps that are on, each with its
+    live evidence, then what cannot be read; "no warning lights are on" only when every lamp this
+    car reports was read fresh and none is on (``r.all_clear``).
 
     Critical lamps that are on are said by the pipeline in their approved safety wording, in
-    front of every answer; here only with ``include_critical``. A lamp that cannot be read now
-    but was on when last read is said as such (``must``: no cap removes it)."""
+    front of every answer; here only with ``include_critical`` (their evidence is said here). A
+    lamp that cannot be read now but was on when last read is said as such (``must``: no cap
+    removes it)."""
+    if r.about in TELLTALES:
+        _one_lamp(r, s, out, include_critical)
+        return
+    if r.about == "codes":
+        _codes(r, s, out, asked=True, primary=True)
     for w in r.active:
-        if w.safety_wording and not include_critical:
-            continue
-        out.fact("lamp", w.name, state="on" if w.fresh else "last_on")
-        if w.state == "BLINK":
-            out.fact("verdict", "flashing")
-        if not w.fresh:
-            out.add(last_read_on(w, s), keep=True)
-            out.cant_read = True
-        else:
-            t = s.telltale(w.name)
-            out.add(s.phrase("warning_on", label=t["label"], state=s.phrase(f"state_{w.state}"),
-                             meaning=t["meaning"], action=t["action"]), keep=True)
+        if not w.safety_wording or include_critical:     # a critical lamp: the safety wording says it
+            _lamp_sentence(w, s, out)
+        _evidence(w, s, out)
+    engine_on = any(w.name == "CheckEngine" for w in r.active)
+    if r.about != "codes" and engine_on:          # the check-engine lamp's evidence: its codes
+        _codes(r, s, out, asked=False)
     last_on = {w.name for w in r.active if not w.fresh}
     named = lambda names, state: [out.fact("lamp", n, state=state, key=False) for n in names]  # noqa: E731
     if r.lamps_reported == 0:
@@ -429,14 +587,40 @@ def render_warnings(r: WarningsResult, s: Style, out: Rendering, include_critica
             out.fact("number", float(len(rest)), key=False)
             out.fact("number", float(r.lamps_reported), key=False)
             out.add_cant_read(s.phrase("lamps_unreadable_some", n=len(rest), total=r.lamps_reported))
-    if r.trouble_codes:
-        for c in r.trouble_codes:
-            out.fact("code", c.code)
-            s.text_numbers(c.description)
-        out.add(s.phrase("codes", codes=", ".join(f"{c.code} ({c.description})" for c in r.trouble_codes)))
+    if r.about != "codes" and not engine_on:
+        _codes(r, s, out, asked=False)
+
+
+def _oil(r: ServiceResult, s: Style, out: Rendering, asked: str) -> None:
+    """Oil life and oil level: asked about (``oil_life``/``oil_level``/``oil``), said first, and
+    said unreadable when they are; otherwise as part of the service answer, when read."""
+    life, level = asked in ("oil_life", "oil"), asked in ("oil_level", "oil")
+
+    def say_life() -> None:
+        if r.oil_life.ok:
+            out.add(s.phrase("oil_life", pct=s.quantity(r.oil_life)), primary=life)
+        elif life:
+            out.add_cant_read(unreadable(s, r.oil_life), primary=True)
+
+    def say_level() -> None:
+        if r.oil_level.ok and (level or r.oil_level.value != "NORMAL"):
+            if "LOW" in r.oil_level.value:
+                out.fact("verdict", "low")
+            out.add(s.phrase("oil_level", level=s.texts.oil_levels[r.oil_level.value]), primary=level,
+                    keep="LOW" in r.oil_level.value, fine="oil" if r.oil_level.value == "NORMAL" else None)
+        elif level and not r.oil_level.ok:
+            out.add_cant_read(unreadable(s, r.oil_level), primary=True)
+
+    for say in ((say_level, say_life) if asked == "oil_level" else (say_life, say_level)):
+        say()
 
 
 def render_service(r: ServiceResult, s: Style, out: Rendering) -> None:
+    """The next service (distance or time, overdue), then oil life and level; asked about the
+    oil (``r.about``), the oil first, and the service after it only where it can be read."""
+    oil_asked = r.about in ("oil_life", "oil_level", "oil")
+    if oil_asked:
+        _oil(r, s, out, r.about)
     parts, overdue = [], bool(r.overdue)
     for q in (r.distance_to_service, r.time_to_service):
         if q.ok:
@@ -448,27 +632,32 @@ def render_service(r: ServiceResult, s: Style, out: Rendering) -> None:
         if overdue:
             out.fact("verdict", "overdue")
         joiner = s.phrase("and") if overdue else s.phrase("or")
-        out.add(s.phrase("service_overdue" if overdue else "service_in", parts=joiner.join(parts)))
+        out.add(s.phrase("service_overdue" if overdue else "service_in", parts=joiner.join(parts)),
+                primary=not oil_asked)
     elif r.service_due.ok and r.service_due.value:
-        out.add(s.phrase("service_due_now"))
-    else:
-        out.add_cant_read(unreadable(s, r.distance_to_service, s.what("service")))
+        out.add(s.phrase("service_due_now"), primary=not oil_asked)
+    elif not oil_asked:
+        out.add_cant_read(unreadable(s, r.distance_to_service, s.what("service")), primary=True)
     if s.service_dealer and (overdue or (r.service_due.ok and r.service_due.value)):
         out.brand = True
         out.add(s.service_dealer)
-    if r.oil_life.ok:
-        out.add(s.phrase("oil_life", pct=s.quantity(r.oil_life)))
-    if r.oil_level.ok and r.oil_level.value != "NORMAL":
-        if "LOW" in r.oil_level.value:
-            out.fact("verdict", "low")
-        out.add(s.phrase("oil_level", level=s.texts.oil_levels[r.oil_level.value]))
+    if not oil_asked:
+        _oil(r, s, out, "none")
 
 
 def render_tyres(r: TyreResult, s: Style, out: Rendering) -> None:
     readable = [w for w in r.wheels if w.pressure.ok]
     low = [w for w in r.wheels if w.low.value is True or (w.position in r.low_wheels)]
     flagged = r.wheels and all(w.low.ok for w in r.wheels)       # the car says which tyre is low
+    # The tyre lamp is the car's verdict too: read OFF, the car says no tyre is low; read ON
+    # with no tyre flagged, it says one is, without saying which.
+    lamp = r.tyre_light.value if r.tyre_light.ok else None
+    lamp_off, lamp_on = lamp == "OFF" and not low, lamp in ("ON", "BLINK") and not low
     if not readable and not low and not flagged:
+        if lamp_off:
+            out.add(s.phrase("tyres_flags_ok"), fine="tyres")
+        elif lamp_on:
+            _tyre_lamp(s, out)
         out.add_cant_read(unreadable(s, r.wheels[0].pressure if r.wheels else Quantity(signal="tyres"), s.what("tyres")))
         return
     def pos(position: str) -> str:
@@ -477,14 +666,18 @@ def render_tyres(r: TyreResult, s: Style, out: Rendering) -> None:
 
     # "Fine" is the car's verdict (its low-pressure flags), never ours: without a flag to read,
     # the pressures are said as they are (a car that only sends pressures may have one at 150 kPa).
-    judged = all(w.low.ok for w in readable)
+    judged = all(w.low.ok for w in readable) or lamp_off
+    if lamp_on and not all(w.low.ok for w in readable):
+        _tyre_lamp(s, out)
+        judged = None                              # said: the lamp is on, the pressures follow
     missing = [w for w in r.wheels if not w.pressure.ok]
     if low:
         out.fact("verdict", "low")
     if len(r.wheels) == 1:
         w = r.wheels[0]
         if w.pressure.ok:
-            key = "tyre_one_low" if w in low else "tyre_one_ok" if judged else "tyre_one_value"
+            key = "tyre_one_low" if w in low else "tyre_one_ok" if judged else \
+                "tyre_one_pressure" if judged is None else "tyre_one_value"
             out.add(s.phrase(key, position=pos(w.position), value=s.quantity(w.pressure)),
                     fine="tyres" if key == "tyre_one_ok" else None)
             return
@@ -501,7 +694,8 @@ def render_tyres(r: TyreResult, s: Style, out: Rendering) -> None:
                 fine="tyres" if key.startswith("tyre_low") and "only" not in key else None)
     elif readable:
         listing = ", ".join(f"{pos(w.position)} {s.quantity(w.pressure)}" for w in readable)
-        key = ("tyres_all_ok" if r.wheel == "all" else "tyre_some_ok") if judged else "tyre_values"
+        key = ("tyres_all_ok" if r.wheel == "all" else "tyre_some_ok") if judged else \
+            "tyre_pressures" if judged is None else "tyre_values"
         out.add(_cap(s.phrase(key, list=listing)), fine="tyres" if judged else None)
     else:
         out.add(s.phrase("tyres_flags_ok"), fine="tyres")
@@ -511,6 +705,14 @@ def render_tyres(r: TyreResult, s: Style, out: Rendering) -> None:
         else:
             out.add_cant_read(unreadable(s, missing[0].pressure, s.phrase("tyre_pressure_of", position=s.phrase(
                 "and").join(pos(w.position) for w in missing))))
+
+
+def _tyre_lamp(s: Style, out: Rendering) -> None:
+    t = s.telltale("TirePressure")
+    out.fact("lamp", "TirePressure", state="on")
+    out.add(s.phrase("warning_on", label=t["label"], state=s.phrase("state_ON"), meaning=t["meaning"],
+                     action=t["action"]), keep=True,
+            short=s.phrase("warning_on_short", label=t["label"], state=s.phrase("state_ON"), action=t["action"]))
 
 
 def render_signal(r: SignalResult, s: Style, out: Rendering) -> None:
@@ -549,7 +751,10 @@ def render(results: list[tuple[str, BaseModel]], style: Style) -> Rendering:
     out = Rendering()
     speaker = _Speaker(style, out)
     for name, result in results:
+        before, marked = len(out.sentences), len(out.primary)
         RENDERERS[name](result, speaker, out)
+        if len(out.primary) == marked and len(out.sentences) > before:
+            out.primary.append(out.sentences[before])     # its first sentence answers what was asked
     return out
 
 

@@ -136,6 +136,11 @@ class LanguageIntents(BaseModel):
                                                 description="get_tyre_pressures wheel -> patterns, most specific first")
     sides: dict[Literal["left", "right"], Patterns] = Field(
         default_factory=dict, description="phrases that are clearly a side of the car (with an axle: one wheel)")
+    warnings_about: dict[str, Patterns] = Field(
+        default_factory=dict, description="get_warnings about -> patterns: codes, or one lamp by its telltale "
+                                          "name (Vehicle.Telltale.<Name>); the first that matches, in file order")
+    service_about: dict[Literal["distance", "oil_life", "oil_level", "oil"], Patterns] = Field(
+        default_factory=dict, description="get_service_status about -> patterns; the first that matches")
     battery_words: Patterns = Field(NEVER, description="the battery was asked about")
     fuel_words: Patterns = Field(NEVER, description="the fuel was asked about")
     # Exceptions, each a list of words the rules in matcher.py consult.
@@ -194,6 +199,16 @@ class LanguageIntents(BaseModel):
             if k == NOTHING:
                 raise ValueError("a mask is for a topic or a signal")
             _sense_target(k)
+        return v
+
+    @field_validator("warnings_about")
+    @classmethod
+    def _warnings_about_known(cls, v: dict) -> dict:
+        from assistant.tools.schemas import WARNING_TOPICS
+        unknown = [k for k in v if k not in WARNING_TOPICS or k == "all"]
+        if unknown:
+            raise ValueError(f"unknown get_warnings about value(s) {unknown} (known: "
+                             f"{', '.join(t for t in WARNING_TOPICS if t != 'all')})")
         return v
 
     @field_validator("heard_as")

@@ -45,7 +45,7 @@ from assistant.intent.extract import normalise
 from assistant.intent.languages import CALL_TOPICS, NOTHING, LanguageIntents
 from assistant.tools.schemas import ToolCall
 
-__all__ = ["match", "match_table", "analyse", "uncertainty", "Analysis", "is_off_topic", "unit_change",
+__all__ = ["distance_km", "match", "match_table", "analyse", "uncertainty", "Analysis", "is_off_topic", "unit_change",
            "unit_requested", "is_unit_only", "wheel_of", "normalise"]
 
 # Reasons (the words :func:`uncertainty` says); the classes behind them are the tables'.
@@ -112,6 +112,18 @@ def analyse(question: str) -> Analysis:
                 return b
             return replace(b, reasons=tuple(dict.fromkeys([*b.reasons, LANGUAGE_GUESSED])))
     return a
+
+
+def distance_km(question: str) -> float | None:
+    """The destination distance the question states, in km, read as the rules read it (its
+    language's unit words, spoken numbers, miles converted); None when it states none. What a
+    model's ``destination_km`` is checked against (:func:`assistant.llm.toolcall.ground_distance`)."""
+    q = normalise(question)
+    for t in [languages.detect(q) or languages.default(), *languages.tables()]:
+        km = extract.destination_km(_repair(t, q), t.distance_rx())
+        if km is not None:
+            return km
+    return None
 
 
 def uncertainty(question: str, calls: list[ToolCall]) -> str | None:
@@ -286,18 +298,26 @@ def _calls(t: LanguageIntents, q: str, found: _Topics) -> list[tuple[int, ToolCa
         elif target == "energy":
             call = ToolCall("get_energy_level", sourced)
         elif target == "service":
-            call = ToolCall("get_service_status")
+            about = _about(t.service_about, q)
+            call = ToolCall("get_service_status", {"about": about} if about else {})
         elif target == "tyres":
             wheel = extract.wheel_of(q, t.wheels, t.sides)
             call = ToolCall("get_tyre_pressures", {"wheel": wheel} if wheel else {})
         elif target == "warnings":
-            call = ToolCall("get_warnings")
+            about = _about(t.warnings_about, q)
+            call = ToolCall("get_warnings", {"about": about} if about else {})
         else:
             call = ToolCall("read_signal", {"name": target})
         topic = target if target in CALL_TOPICS else "signals"
         hits.append((pos, order[topic], call))
     hits.sort(key=lambda h: (h[0], h[1]))
     return [(pos, call) for pos, _, call in hits]
+
+
+def _about(table: dict, q: str) -> str | None:
+    """What a warnings or service question is about (the tool's ``about`` argument): the first
+    key of the table whose words are in the question; None: all of it (the tool's default)."""
+    return next((key for key, rx in table.items() if rx.search(q)), None)
 
 
 def _drop_preamble(t: LanguageIntents, q: str) -> str:

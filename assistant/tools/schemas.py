@@ -12,6 +12,8 @@ from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from assistant.state.signals import TELLTALES
+
 Status = Literal["ok", "stale", "unavailable", "missing", "not_supported"]
 
 
@@ -60,6 +62,27 @@ class TyreArgs(BaseModel):
     wheel: WheelChoice = Field("all", description="which tyre(s)")
 
 
+# What a warnings question is about: everything (lamps and codes, today's answer), the stored
+# trouble codes, or one lamp by its telltale name (Vehicle.Telltale.<Name>).
+WARNING_TOPICS = ("all", "codes") + tuple(TELLTALES)
+WarningsAbout = Literal[WARNING_TOPICS]  # type: ignore[valid-type]
+
+
+class WarningsArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    about: WarningsAbout = Field("all", description="what the driver asked about: all (lamps and codes), codes "
+                                                    "(stored trouble codes), or one lamp by name; it is said first")
+
+
+ServiceAbout = Literal["all", "distance", "oil_life", "oil_level", "oil"]
+
+
+class ServiceArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    about: ServiceAbout = Field("all", description="what the driver asked about: all, distance (when the next "
+                                                   "service is due), oil_life, oil_level or oil (both); said first")
+
+
 class SignalArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(description="canonical signal name from the vehicle's capability list")
@@ -96,6 +119,9 @@ class Warning(BaseModel):
     safety_wording: Optional[str] = Field(None, description="fixed approved wording for critical lamps")
     fresh: bool = Field(True, description="False: the lamp cannot be read now; this is its last reading")
     last_read_s_ago: Optional[int] = Field(None, description="when not fresh: seconds since it was last read")
+    evidence: list[Quantity] = Field(default_factory=list,
+                                     description="the live readings behind the lamp (12 V voltage for the battery "
+                                                 "lamp, coolant temperature, range, the tyres' pressures, ...)")
 
 
 class TroubleCode(BaseModel):
@@ -110,6 +136,8 @@ class WarningsResult(BaseModel):
     trouble_codes: list[TroubleCode] = Field(default_factory=list)
     trouble_codes_status: Status = "ok"
     lamps_reported: int = Field(0, description="how many telltales this car reports at all")
+    about: WarningsAbout = "all"
+    lamp: Optional[Quantity] = Field(None, description="about one lamp: its reading (ON, BLINK, OFF or its status)")
 
     @property
     def critical(self) -> list[Warning]:
@@ -130,6 +158,7 @@ class ServiceResult(BaseModel):
     oil_level: Quantity
     service_light: Quantity
     overdue: Optional[bool] = None
+    about: ServiceAbout = "all"
 
 
 class Wheel(BaseModel):

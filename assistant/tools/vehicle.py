@@ -17,9 +17,9 @@ from assistant.state import dtc, units
 from assistant.state.signals import CATALOG, TELLTALES, WHEELS
 from assistant.state.store import VehicleState
 from assistant.state.telltales import is_critical, policy
-from assistant.tools.schemas import (EnergyArgs, EnergyResult, NoArgs, Quantity, RangeArgs, RangeResult, ServiceResult,
-                                     SignalArgs, SignalResult, TroubleCode, TyreArgs, TyreResult, Warning,
-                                     WarningsResult, Wheel)
+from assistant.tools.schemas import (EnergyArgs, EnergyResult, Quantity, RangeArgs, RangeResult, ServiceArgs,
+                                     ServiceResult, SignalArgs, SignalResult, TroubleCode, TyreArgs, TyreResult,
+                                     Warning, WarningsArgs, WarningsResult, Wheel)
 
 FUEL_RANGE = "Vehicle.Powertrain.FuelSystem.Range"
 FUEL_LEVEL = "Vehicle.Powertrain.FuelSystem.RelativeLevel"
@@ -93,8 +93,51 @@ def _last_reading(v: VehicleView, name: str) -> tuple[str | None, float | None]:
     return v.state.last_good(name)
 
 
-def get_warnings(v: VehicleView, args: NoArgs) -> WarningsResult:
-    """Lamps that are on, lamps that cannot be read, and the stored codes.
+# The live readings behind a lamp (its evidence): the lamp is the car's verdict, these are what
+# a driver can check it against. The tyre lamp's evidence is the tyres' pressures (see
+# _tyre_evidence); the check-engine lamp's is the stored trouble codes (in the result itself).
+EVIDENCE = {
+    "BatteryCharge": ("Vehicle.LowVoltageBattery.CurrentVoltage",),
+    "CoolantTemperature": ("Vehicle.Powertrain.CombustionEngine.EngineCoolant.Temperature",),
+    "OilPressure": ("Vehicle.Powertrain.CombustionEngine.EngineOil.Level",),
+    "LowFuel": (FUEL_RANGE, FUEL_LEVEL),
+    "ServiceDue": ("Vehicle.Service.DistanceToService",),
+}
+_EVIDENCE_UNITS = {FUEL_RANGE: ("km", 0), FUEL_LEVEL: (None, 0), "Vehicle.Service.DistanceToService": (None, 0),
+                   "Vehicle.Powertrain.CombustionEngine.EngineCoolant.Temperature": (None, 0),
+                   "Vehicle.LowVoltageBattery.CurrentVoltage": (None, 1)}
+
+
+def _tyre_evidence(v: VehicleView) -> list[Quantity]:
+    """The readings behind the tyre lamp: the tyres the car flags low (each flag, then its
+    pressure), else every tyre's pressure."""
+    pressures, flagged = [], []
+    for row, side in WHEELS:
+        base = f"Vehicle.Chassis.Axle.{row}.Wheel.{side}.Tire"
+        p, low = v.read(base + ".Pressure", digits=0), v.read(base + ".IsPressureLow")
+        pressures.append(p)
+        if low.ok and low.value is True:            # the flag, then the pressure when it is read
+            flagged += [low] + ([p] if p.ok else [])
+    return flagged or [p for p in pressures if p.ok]
+
+
+def evidence(v: VehicleView, lamp: str) -> list[Quantity]:
+    """The live readings behind a lamp that are readable now (an unreadable one is left out:
+    the lamp itself is the car's verdict)."""
+    if lamp == "TirePressure":
+        return _tyre_evidence(v)
+    out = []
+    for name in EVIDENCE.get(lamp, ()):
+        unit, digits = _EVIDENCE_UNITS.get(name, (None, None))
+        q = v.read(name, unit, digits)
+        if q.ok:
+            out.append(q)
+    return out
+
+
+def get_warnings(v: VehicleView, args: WarningsArgs) -> WarningsResult:
+    """Lamps that are on (each with its live evidence), lamps that cannot be read, and the
+    stored codes; ``args.about`` says what was asked (all, the codes, one lamp).
 
     A lamp that cannot be read now but was last read ON or BLINK stays in ``active`` (marked
     not fresh, with how long ago it was read): a critical lamp keeps its safety wording until
@@ -118,22 +161,24 @@ def get_warnings(v: VehicleView, args: NoArgs) -> WarningsResult:
                                   severity="critical" if critical else rules[name].severity,
                                   meaning=w.meaning, action=w.action,
                                   safety_wording=" ".join(w.safety.split()) if critical else None,
-                                  fresh=fresh, last_read_s_ago=ago))
+                                  fresh=fresh, last_read_s_ago=ago, evidence=evidence(v, name)))
     active.sort(key=lambda w: ({"critical": 0, "warning": 1, "info": 2}[w.severity], not w.fresh))
     codes = v.read("Vehicle.Diagnostics.DTCList")
+    lamp = v.read(TT + args.about) if args.about in TELLTALES else None
     return WarningsResult(active=active, unreadable=unreadable, not_supported=unsupported,
                           trouble_codes=[TroubleCode(code=c, description=describe_dtc(c)) for c in codes.value or []],
-                          trouble_codes_status=codes.status, lamps_reported=len(TELLTALES) - len(unsupported))
+                          trouble_codes_status=codes.status, lamps_reported=len(TELLTALES) - len(unsupported),
+                          about=args.about, lamp=lamp)
 
 
-def get_service_status(v: VehicleView, args: NoArgs) -> ServiceResult:
+def get_service_status(v: VehicleView, args: ServiceArgs) -> ServiceResult:
     dist = v.read("Vehicle.Service.DistanceToService", digits=0)
     days = v.read("Vehicle.Service.TimeToService", "d", 0)
     res = ServiceResult(distance_to_service=dist, time_to_service=days,
                         service_due=v.read("Vehicle.Service.IsServiceDue"),
                         oil_life=v.read("Vehicle.Powertrain.CombustionEngine.EngineOil.LifeRemainingPercent", digits=0),
                         oil_level=v.read("Vehicle.Powertrain.CombustionEngine.EngineOil.Level"),
-                        service_light=v.read(TT + "ServiceDue"))
+                        service_light=v.read(TT + "ServiceDue"), about=args.about)
     known = [q.value < 0 for q in (dist, days) if q.ok]
     if known:
         res.overdue = any(known)
@@ -192,9 +237,9 @@ TOOLS: dict[str, Tool] = {t.name: t for t in [
     Tool("get_energy_level", "How much fuel (petrol, diesel, gas) is in the tank and how charged the traction "
          "battery is, in percent (fuel gauge, tank level, state of charge).", EnergyArgs, get_energy_level),
     Tool("get_warnings", "Warning lamps on the dashboard that are on (meaning, severity, what to do), stored "
-         "diagnostic trouble codes (P0420, ...) and whether anything is wrong with the car.", NoArgs, get_warnings),
+         "diagnostic trouble codes (P0420, ...) and whether anything is wrong with the car.", WarningsArgs, get_warnings),
     Tool("get_service_status", "Distance and time to the next service, overdue, oil life and oil level.",
-         NoArgs, get_service_status),
+         ServiceArgs, get_service_status),
     Tool("get_tyre_pressures", "Tyre pressures per wheel and which tyre is low or flat.", TyreArgs,
          get_tyre_pressures),
     Tool("read_signal", "Read one other vehicle signal by canonical name: speed, odometer (total distance "
