@@ -239,6 +239,7 @@ class Outcome:
     source: str
     correct: bool
     via_alternative: bool = False
+    certain: bool = True
 
 
 def score(case: Case, got: list[tuple[str, dict]], source: str) -> Outcome:
@@ -257,8 +258,34 @@ def run_router(cases: list[Case], model_router: Callable[[str], str | None] | No
         for earlier in c.after:                   # a follow-up: the conversation so far
             context.remember(route(earlier, context, model_router))
         r = route(c.sentence, context, model_router)
-        outcomes.append(score(c, [(call.name, dict(call.arguments or {})) for call in r.calls], r.source))
+        o = score(c, [(call.name, dict(call.arguments or {})) for call in r.calls], r.source)
+        o.certain = r.certain and r.source in ("matcher", "followup")
+        outcomes.append(o)
     return outcomes
+
+
+def run_policy(cases: list[Case], model_router: Callable[[str], Any]) -> dict:
+    """Which path is right, per class of uncertainty: for every sentence the matcher routes only
+    by a guess (or not at all), score the matcher's guess and the model's route side by side,
+    grouped by the matcher's reason. What the hybrid policy is decided from."""
+    from assistant.intent import matcher
+    from assistant.intent.router import Context, route
+    table: dict[str, dict[str, int]] = {}
+    for c in cases:
+        if c.after:
+            continue                               # follow-ups are settled by the previous turn
+        r = route(c.sentence, Context(), None)
+        if r.certain and r.source in ("matcher", "followup", "off_topic"):
+            continue
+        reason = (r.reason or matcher.NO_TOPIC).split(";")[0].split("(")[0].strip()
+        guess = score(c, [(k.name, dict(k.arguments)) for k in r.calls], r.source).correct
+        got, _ = _names(model_router(c.sentence))
+        model_ok = score(c, got, "model").correct
+        row = table.setdefault(reason, {"n": 0, "matcher": 0, "model": 0})
+        row["n"] += 1
+        row["matcher"] += guess
+        row["model"] += model_ok
+    return table
 
 
 def _names(result: Any) -> tuple[list[tuple[str, dict]], str]:
@@ -307,6 +334,9 @@ def summarise(outcomes: list[Outcome], mode: str, seconds: float) -> dict:
         "alternatives": [{"file": o.case.file, "sentence": o.case.sentence, "expected": _fmt_calls(o.case.expected),
                           "got": _fmt_calls(o.got), "source": o.source} for o in outcomes if o.via_alternative],
         "sources": dict(Counter(o.source for o in outcomes)),
+        # routed on the fast path with certainty (matcher or follow-up rules, no model needed)
+        "certain": sum(o.certain and o.source in ("matcher", "followup") for o in outcomes),
+        "certain_correct": sum(o.certain and o.correct and o.source in ("matcher", "followup") for o in outcomes),
         "seconds": round(seconds, 2),
         "files": dict(sorted(files.items())),
         "misses": [{"file": o.case.file, "sentence": o.case.sentence, "expected": _fmt_calls(o.case.expected),
@@ -323,6 +353,8 @@ def print_report(s: dict) -> None:
               + "; ".join(f"{a['sentence']!r} -> {a['got']}" for a in s["alternatives"]) + ")")
     print(f"  route sources: {', '.join(f'{k} {v}' for k, v in sorted(s['sources'].items()))};"
           f" {s['seconds']:.2f} s")
+    if s["certain"]:
+        print(f"  certain fast-path routes: {s['certain']} ({s['certain_correct']} of them correct)")
     if s.get("model_calls"):
         print(f"  model asked {s['model_calls']} times: p50 {s['model_s_p50']:.2f} s, p90 {s['model_s_p90']:.2f} s")
     print()
@@ -372,6 +404,8 @@ def main(argv: list[str] | None = None) -> int:
     mode.add_argument("--model", nargs="?", const="", default=None, metavar="M",
                       help="route with a model after the matcher (where the router asks it: unclear or uncertain "
                            "questions); M a GGUF path or name in models/ (default: the configured/default model)")
+    mode.add_argument("--policy", nargs="?", const="", default=None, metavar="M",
+                      help="per class of the matcher's uncertainty: its guess vs model M's route, side by side")
     mode.add_argument("--model-only", nargs="?", const="", default=None, metavar="M",
                       help="the model alone routes; multi-tool items are skipped and only tool names are compared")
     ap.add_argument("--dir", type=Path, default=INTENTS_DIR, help=f"intents folder (default {INTENTS_DIR})")
@@ -388,6 +422,23 @@ def main(argv: list[str] | None = None) -> int:
 
     t0 = time.perf_counter()
     model_s: list[float] = []
+    if args.policy is not None:
+        from assistant.errors import UserError
+        try:
+            assistant = _build_assistant(args.policy)
+        except UserError as e:
+            print(f"error: the model could not be loaded: {e}", file=sys.stderr)
+            return 2
+        router, how = model_router_of(assistant)
+        table = run_policy(cases, router)
+        if args.json:
+            print(json.dumps(table, indent=2))
+            return 0
+        print(f"uncertain or unplaced routes by reason: matcher's guess vs {assistant.model.path.name}")
+        print(f"{'reason':<36} {'n':>4} {'matcher':>8} {'model':>8}")
+        for reason, row in sorted(table.items(), key=lambda kv: -kv[1]["n"]):
+            print(f"{reason:<36} {row['n']:>4} {row['matcher']:>8} {row['model']:>8}")
+        return 0
     if args.model is not None or args.model_only is not None:
         from assistant.errors import UserError
         try:

@@ -18,7 +18,7 @@ import logging
 from typing import Any
 
 from assistant.answer import prompt
-from assistant.intent import extract
+from assistant.intent import matcher
 from assistant.intent.router import tool_grammar
 from assistant.llm import toolcall
 from assistant.tools.schemas import ToolCall
@@ -178,7 +178,7 @@ class NativeDialect:
             calls = self.fmt["parse"](c.text)
         if not calls:
             return None
-        return toolcall.ground_distance(calls, question, extract.destination_km(extract.normalise(question)))
+        return toolcall.ground_distance(calls, question, matcher.distance_km(question))
 
     def more_calls(self, question: str, runs: list) -> list[ToolCall]:
         """One further step of the tool-calling loop: with the results of ``runs`` in the
@@ -188,11 +188,11 @@ class NativeDialect:
             return []
         suffix = self._suffix(self._turn(question, runs))
         c = self.model.complete(suffix, max_tokens=3, stop=[])
-        if "<tool_call" not in c.text:
-            return []
+        if "<tool_call" not in c.text and not c.text.lstrip().startswith("{"):
+            return []             # it answers in words: done
         g = toolcall.generate_calls(self.model, suffix, self._grammars, question=question)
         return [] if g.declined else toolcall.ground_distance(
-            g.calls, question, extract.destination_km(extract.normalise(question)))
+            g.calls, question, matcher.distance_km(question))
 
     def _turn(self, question: str, runs: list) -> list[dict[str, Any]]:
         calls = [ToolCall(r.name, r.arguments) for r in runs]

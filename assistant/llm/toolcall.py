@@ -11,8 +11,8 @@ generated under GBNF grammars made from the tools' pydantic schemas (llama-cpp-p
 2. ``", "arguments": `` is given; the model writes the arguments under the grammar of that
    tool's argument schema (``read_signal``'s ``name`` is an enum of :data:`READ_SIGNAL_NAMES`,
    never a free string); a tool without arguments gets ``{}`` without a model step;
-3. ``}\\n</tool_call>`` is given; the model's next token says whether another call follows (a
-   multi-part question) or the turn ends, at most :data:`MAX_CALLS`.
+3. ``}\\n</tool_call>`` is given; the model's next tokens say whether another call follows (a
+   multi-part question: it starts writing one) or the turn ends, at most :data:`MAX_CALLS`.
 
 Text the grammar fixes is never sampled token by token: it is part of the next step's prompt,
 evaluated in one batch (on 2 CPU cores a sampled token of the 1.5B model costs ~0.1 s). The
@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -210,9 +211,15 @@ def generate_calls(model, suffix: str, grammars: Grammars, max_calls: int = MAX_
     text = "<tool_call>\n"
     calls: list[ToolCall] = []
     seconds, steps = 0.0, 0
+    # One bound for the whole turn's routing (llm.max_answer_s), not one per step.
+    deadline = time.perf_counter() + float(getattr(getattr(model, "cfg", None), "max_answer_s", 6.0))
+
+    def left() -> float:
+        return max(0.05, deadline - time.perf_counter())
+
     while True:
         text += '{"name": "'
-        c = model.complete(suffix + text, max_tokens=16, grammar=grammars.name, stop=[])
+        c = model.complete(suffix + text, max_tokens=16, grammar=grammars.name, stop=[], max_s=left())
         seconds, steps = seconds + c.total_s, steps + 1
         if c.truncated or not c.text.endswith('"'):
             break
@@ -224,7 +231,8 @@ def generate_calls(model, suffix: str, grammars: Grammars, max_calls: int = MAX_
             break                                  # "another call: none" after real calls: done
         text += ', "arguments": '
         if name in grammars.arguments:
-            c = model.complete(suffix + text, max_tokens=48, grammar=grammars.arguments[name], stop=[])
+            c = model.complete(suffix + text, max_tokens=48, grammar=grammars.arguments[name], stop=[],
+                               max_s=left())
             seconds, steps = seconds + c.total_s, steps + 1
             try:
                 args = json.loads(c.text)
@@ -242,9 +250,13 @@ def generate_calls(model, suffix: str, grammars: Grammars, max_calls: int = MAX_
             break
         # Another call, or the end of the turn: the model's own next token decides (an end-of-turn
         # token stops it with no text; under a grammar it could not say so).
-        c = model.complete(suffix + text, max_tokens=3, stop=[])
+        if time.perf_counter() >= deadline:
+            break
+        c = model.complete(suffix + text, max_tokens=2, stop=[], max_s=left())
         seconds, steps = seconds + c.total_s, steps + 1
-        if "<tool_call" not in c.text:
+        # Measured on Qwen2.5-Coder: "\n" then end-of-text when done, "\n{" (a call without
+        # its tag) when it has another; either way the next call is written under the grammars.
+        if not c.text.strip():
             break
         text += "\n<tool_call>\n"
     return Generated(calls, False, text, seconds, steps)
