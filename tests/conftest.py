@@ -49,8 +49,9 @@ CAPABLE_FILE = "Qwen2.5-Coder-1.5B-Instruct-Q4_K_M.gguf"
 
 
 def capable_config():
-    """The capable routing model as setup installs it (its prompt prefix does not depend on the
-    time bound, so the cache setup built is used) (``~/.cache/assistant`` or $ASSISTANT_CACHE_DIR: evaluating it takes ~40 s on 2 cores)."""
+    """The capable routing model as setup installs it, with the prompt prefix from the cache setup
+    built (``~/.cache/assistant`` or $ASSISTANT_CACHE_DIR; the time bound is not part of its key;
+    evaluating it takes ~40 s on 2 cores)."""
     from assistant.llm.model import ModelConfig
     # These tests check what the model routes, not how fast (bench/latency.py --capable does):
     # a generous time bound keeps a loaded CI machine from turning a slow step into a miss.
