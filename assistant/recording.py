@@ -139,11 +139,16 @@ class RecordedVehicle:
         self.reader.connected.set()
         if self.at is not None:          # one pass: the frames up to that moment go in, the rest is timed
             end = None if self.at == "end" else self.first_ts + self.at
-            last = self.first_ts
-            for msg in _frames(self.path):
-                last = max(last, msg.timestamp)
-                if end is None or msg.timestamp <= end:
-                    self.decoder.on_message_received(msg)
+            last = [self.first_ts]
+
+            def up_to_end():             # the whole file is read: its length is the last timestamp
+                for msg in _frames(self.path):
+                    if msg.timestamp > last[0]:
+                        last[0] = msg.timestamp
+                    if end is None or msg.timestamp <= end:
+                        yield msg
+            self.decoder.feed(up_to_end())
+            last = last[0]
             self.duration = last - self.first_ts
             if end is None:
                 self._now = last

@@ -63,6 +63,7 @@ from assistant.state.store import VehicleState  # noqa: E402
 BUS_LOAD_FPS = 4400          # a fully loaded 500 kbit/s classic CAN bus, frames/s
 TARGET_RATIO = 0.5           # pipeline / raw decode
 TARGET_BUS_MULTIPLE = 20     # pipeline / BUS_LOAD_FPS
+TARGET_E2E_MULTIPLE = 25     # end to end (the reader draining its bus) / BUS_LOAD_FPS
 DEFAULT_LOG = ROOT.parent / "shared" / "realworld" / "logs" / "toyota_rav4_2017_comma2k19_bus0.log"
 
 
@@ -176,6 +177,16 @@ def pipeline(profile: VehicleProfile) -> Callable[[list], int]:
     return run
 
 
+def pipeline_feed(profile: VehicleProfile) -> Callable[[list], int]:
+    """FrameDecoder.feed: the recording path (``--log --at``), one call for all the frames."""
+    dec = FrameDecoder(profile, VehicleState.for_profile(profile))
+
+    def run(frames: list[can.Message]) -> int:
+        dec.feed(frames)
+        return dec.counts["decoded"]
+    return run
+
+
 def dbc_messages(db: cantools.database.Database) -> dict[int, cantools.database.Message]:
     return {m.frame_id: m for m in db.messages}
 
@@ -190,6 +201,8 @@ def compare(label: str, frames: list[can.Message], profile: VehicleProfile, args
         loops["generic"] = (f"{label}: raw db.decode_message (info)", lambda: generic_decoder(profile.db))
         loops["mapped"] = (f"{label}: raw Message.decode, mapped ids only (info)", lambda: raw_decoder(mapped))
     loops["pipeline"] = (f"{label}: pipeline FrameDecoder -> VehicleState", lambda: pipeline(profile))
+    if extra_baselines:
+        loops["feed"] = (f"{label}: pipeline FrameDecoder.feed (recordings)", lambda: pipeline_feed(profile))
     return time_interleaved(frames, loops, args.repeat, args.stat)
 
 
@@ -296,8 +309,15 @@ def thread_cpu(t: threading.Thread | None) -> float:
 
 
 def end_to_end_once(profile: VehicleProfile, frames: list[can.Message], run_no: int,
-                    timeout: float) -> dict[str, Any]:
-    """Sender Bus -> virtual bus -> BusReader (Notifier thread, FrameDecoder, VehicleState)."""
+                    timeout: float, drain: bool = False) -> dict[str, Any]:
+    """Sender Bus -> virtual bus -> BusReader (Notifier thread, FrameDecoder, VehicleState).
+
+    ``drain``: the reader's capacity alone. The state's lock is held while the frames are sent,
+    so the Notifier thread takes the first one off the bus and waits: the rest queue in the
+    reader's virtual-bus queue (as a burst from other ECUs would). Timing starts when the lock
+    is released and ends when the last frame is decoded: bus ``recv``, Notifier dispatch,
+    decode and state update, without our own sender's cost (in a car the senders are other
+    ECUs), on one core."""
     channel = f"bench-e2e-{os.getpid()}-{run_no}"
     cfg = BusConfig(interface="virtual", channel=channel)
     state = VehicleState.for_profile(profile)
@@ -313,10 +333,17 @@ def end_to_end_once(profile: VehicleProfile, frames: list[can.Message], run_no: 
     n = len(msgs)
     try:
         gc.collect()
-        c0, r0, t0 = time.process_time(), thread_cpu(rx_thread), time.perf_counter()
         send = sender.send
-        for m in msgs:
-            send(m)
+        if drain:
+            lock = reader.state.frame_writer()[0]
+            with lock:
+                for m in msgs:
+                    send(m)
+                c0, r0, t0 = time.process_time(), thread_cpu(rx_thread), time.perf_counter()
+        else:
+            c0, r0, t0 = time.process_time(), thread_cpu(rx_thread), time.perf_counter()
+            for m in msgs:
+                send(m)
         t_sent = time.perf_counter()
         deadline = t_sent + timeout
         while dec.n_frames < n and time.perf_counter() < deadline:
@@ -351,10 +378,17 @@ def measure_simulator(args) -> tuple[dict[str, Result], dict[str, Any]]:
                  best["reader_cpu_s"], best["decoded"], [round(r["wall_s"], 6) for r in runs],
                  note="CPU = reader's Notifier thread; sender shares the core")
     res["e2e"] = e2e
+    drains = [end_to_end_once(profile, frames[: args.e2e_frames], 100 + i, args.e2e_timeout, drain=True)
+              for i in range(args.e2e_repeat)]
+    bd = sorted(drains, key=lambda r: r["wall_s"])[0 if args.stat == "best" else (len(drains) - 1) // 2]
+    res["drain"] = Result("Simulator: end to end, reader draining its bus", bd["sent"], bd["wall_s"],
+                          bd["reader_cpu_s"], bd["decoded"], [round(r["wall_s"], 6) for r in drains],
+                          note="frames queued on the virtual bus first; CPU = reader's Notifier thread")
     ids = sorted({(m.arbitration_id, m.is_extended_id) for m in captured})
     info = {"profile": profile.name, "scenario": scenario.name, "signals": len(scenario.signals),
             "captured": len(captured), "capture_s": args.sim_capture_s, "source": source,
             "distinct_ids": len(ids), "tiled_to": len(frames), "e2e_runs": runs, "e2e_chosen": best,
+            "drain_runs": drains, "drain_chosen": bd,
             "cache": cache_hits(profile, frames), "cache_one_capture": cache_hits(profile, captured)}
     return res, info
 
@@ -415,15 +449,19 @@ def verdicts(results: dict[str, dict[str, Result]], e2e_info: dict | None,
         if "mapped" in res:
             m = res["mapped"]
             r2 = p.fps / m.fps
-            out.append(("INFO", f"{section}: pipeline vs raw decode of only the ids the profile maps",
-                        f"{r2:.2f} ({fmt_rate(p.fps)} vs {fmt_rate(m.fps)} frames/s; same cantools calls "
-                        f"as the pipeline, less the cache hits, so this is the pipeline's own overhead "
-                        f"on real traffic; cache goal >= {GOAL_RAV4_VS_MAPPED}: "
-                        f"{'met' if r2 >= GOAL_RAV4_VS_MAPPED else 'not met'})"))
+            out.append(("INFO", f"{section}: per-frame pipeline (a live bus's path) vs raw decode of only "
+                        f"the ids the profile maps", f"{r2:.2f} ({fmt_rate(p.fps)} vs {fmt_rate(m.fps)} "
+                        f"frames/s; on a live bus the receive filters keep the unmapped ids away)"))
+            if "feed" in res:
+                f = res["feed"]
+                r3 = f.fps / m.fps
+                out.append((ok(r3 >= GOAL_RAV4_VS_MAPPED), f"{section}: recording path (FrameDecoder.feed) "
+                            f">= {GOAL_RAV4_VS_MAPPED}x raw decode of only the ids the profile maps",
+                            f"{r3:.2f} ({fmt_rate(f.fps)} vs {fmt_rate(m.fps)} frames/s; same cantools calls, "
+                            f"less the cache hits: the pipeline's own overhead on real traffic)"))
         elif section == "Simulator":
-            out.append(("INFO", f"{section}: pipeline vs raw decode, cache goal >= {GOAL_SIM_VS_RAW}",
-                        f"{ratio:.2f}: {'met' if ratio >= GOAL_SIM_VS_RAW else 'not met'} (the hit rate "
-                        f"above makes it)"))
+            out.append((ok(ratio >= GOAL_SIM_VS_RAW), f"{section}: pipeline >= {GOAL_SIM_VS_RAW}x raw decode",
+                        f"{ratio:.2f} (the payload cache's hit rate above makes it)"))
         mult = p.fps / BUS_LOAD_FPS
         out.append((ok(mult >= TARGET_BUS_MULTIPLE),
                     f"{section}: pipeline >= {TARGET_BUS_MULTIPLE}x {BUS_LOAD_FPS:,} frames/s", f"{mult:.1f}x"))
@@ -434,8 +472,18 @@ def verdicts(results: dict[str, dict[str, Result]], e2e_info: dict | None,
                     f"sent {b['sent']:,}, received {b['received']:,}, decoded {b['decoded']:,}"
                     + (f"; {len(lost)} run(s) short" if lost else "")))
         e = results["Simulator"]["e2e"]
-        out.append((ok(e.fps >= BUS_LOAD_FPS), f"Simulator: end to end >= 1x bus load ({BUS_LOAD_FPS:,} frames/s)",
+        out.append((ok(e.fps >= BUS_LOAD_FPS), f"Simulator: end to end with our own sender >= 1x bus load "
+                    f"({BUS_LOAD_FPS:,} frames/s)",
                     f"{e.fps / BUS_LOAD_FPS:.1f}x ({fmt_rate(e.fps)} frames/s; sender and reader share the core)"))
+        if "drain" in results["Simulator"]:
+            d = results["Simulator"]["drain"]
+            bd = e2e_info["drain_chosen"]
+            short = bd["received"] != bd["sent"] or bd["decoded"] != bd["sent"]
+            out.append((ok(not short and d.fps >= TARGET_E2E_MULTIPLE * BUS_LOAD_FPS),
+                        f"Simulator: end to end, the reader draining its bus >= {TARGET_E2E_MULTIPLE}x "
+                        f"{BUS_LOAD_FPS:,} frames/s, no frame lost",
+                        f"{d.fps / BUS_LOAD_FPS:.1f}x ({fmt_rate(d.fps)} frames/s; received {bd['received']:,} "
+                        f"of {bd['sent']:,}, decoded {bd['decoded']:,})"))
     return out
 
 

@@ -186,3 +186,54 @@ def test_reset_order_forgets_the_cached_payloads():
     dec.reset_order()
     dec.on_message_received(frame(fid, ext, data, t0 + 1))
     assert dec.cache_hits == 0 and dec.n_cantools_decodes == 2
+
+
+def test_feeding_a_recording_in_bulk_equals_feeding_it_frame_by_frame(caplog):
+    """FrameDecoder.feed (recordings: --log --at) skips unmapped ids in its own loop: the
+    counters, the logged unknown ids and every value in the state are those of the per-frame path."""
+    if not RAV4_LOG.is_file():
+        pytest.skip(f"{RAV4_LOG} not present")
+    p = load_profile("toyota_rav4")
+    frames = list(can.LogReader(str(RAV4_LOG)))
+    frames.insert(100, can.Message(arbitration_id=0x7FF, is_error_frame=True, timestamp=frames[99].timestamp))
+    frames.insert(200, can.Message(arbitration_id=0xB4, is_remote_frame=True, timestamp=frames[199].timestamp))
+    outcomes = []
+    for bulk in (False, True):
+        caplog.clear()
+        st = VehicleState.for_profile(p)
+        dec = FrameDecoder(p, st, timing="message", log_interval=0)
+        if bulk:
+            dec.feed(iter(frames))
+        else:
+            for m in frames:
+                dec.on_message_received(m)
+        logged = [r.getMessage() for r in caplog.records if "not an id of profile" in r.getMessage()]
+        outcomes.append((dec.counts, dict(st._latest), logged))
+    (c1, v1, l1), (c2, v2, l2) = outcomes
+    assert c1 == c2 and c1["frames"] == 53802 and c1["error_or_remote"] == 2 and c1["unknown_id"] > 50000
+    assert v1 == v2 and len(v1) > 0
+    assert l1 == l2 and len(l1) > 5      # the rate limiter is asked at the same frames
+
+
+@pytest.mark.parametrize("name", ["demo", "ford", "hyundai", "peugeot_208", "toyota_rav4"])
+def test_decoding_only_the_mapped_signals_gives_what_a_whole_message_decode_gives(name):
+    """MessageCodec.mapped_decoder (cantools' decode_data on the mapped signals) against
+    cantools' Message.decode, on random payloads of every non-multiplexed message a profile maps."""
+    import random
+    rnd = random.Random(7)
+    p = load_profile(name)
+    checked = 0
+    for codec in p.codecs.values():
+        fast = codec.mapped_decoder()
+        if fast is None:
+            assert codec.message.is_multiplexed() or codec.dtc is not None
+            continue
+        for _ in range(200):
+            data = bytes(rnd.getrandbits(8) for _ in range(codec.message.length))
+            whole = codec.message.decode(data, decode_choices=False)
+            part = fast(data)
+            assert part == {m.signal: whole[m.signal] for m in codec.mappings}, codec.message.name
+            longer = fast(data + b"\x00\x00")          # a padded frame: decoded from the DBC length
+            assert longer == part
+        checked += 1
+    assert checked > 0
