@@ -8,6 +8,9 @@
 * Non-critical lamps (low fuel, service due, tyre pressure, ABS, steady check engine) are
   announced at most once per drive (per monitor), and only if the persona allows it.
 * At most one alert per lamp per poll; critical alerts come first.
+* A trend found in the vehicle history (a tyre slowly losing air, a weakening battery: see
+  ``assistant/history/announce.py``) is announced under the same persona policy as non-critical
+  lamps, rate-limited, once per finding, never while a critical warning is on or just said.
 """
 
 from __future__ import annotations
@@ -54,6 +57,9 @@ class AlertMonitor:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.history: list[Alert] = []
+        # Trends found in the vehicle history (assistant/history/announce.py): same persona policy.
+        from assistant.history.announce import InsightAnnouncer
+        self.insights = InsightAnnouncer(state, self.style) if announce_non_critical else None
 
     @classmethod
     def for_persona(cls, state: VehicleState, persona, style: Style, on_alert, **kw) -> "AlertMonitor":
@@ -93,10 +99,16 @@ class AlertMonitor:
                     and before not in ("ON", "BLINK"):
                 raised.append(Alert(lamp, value, False, self._text(lamp, value, False), False, now))
         raised.sort(key=lambda a: not a.critical)
+        if self.insights is not None and not raised:      # never over a critical warning being spoken
+            critical_on = any(is_critical(n, v) for n, v in self._last.items() if v in ("ON", "BLINK"))
+            last = max(self._announced_at.values(), default=None)
+            found = self.insights.due(now, critical_on, last)
+            if found is not None:
+                raised.append(Alert("insight", "ON", False, self.insights.text(found), False, now))
         for a in raised:
             if a.critical:
                 self._announced_at[a.lamp] = now
-            else:
+            elif a.lamp != "insight":
                 self._once.add(a.lamp)
             self.history.append(a)
             self.on_alert(a)

@@ -10,9 +10,10 @@ import sys
 
 from assistant import __version__
 from assistant.commands import ask, chat, demo, dialogue, monitor, persona, replay, serve, simulate, voice
+from assistant.commands import history as history_cmd
 from assistant.errors import UserError
 
-COMMANDS = [ask, chat, demo, voice, dialogue, persona, simulate, replay, monitor, serve]
+COMMANDS = [ask, chat, demo, voice, dialogue, persona, simulate, replay, monitor, serve, history_cmd]
 
 # Errors a user can fix (one tree, see assistant/errors.py): print them, no traceback, exit 2.
 EXPECTED_ERRORS: tuple[type[BaseException], ...] = (UserError,)

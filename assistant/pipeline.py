@@ -306,7 +306,7 @@ class Assistant:
         run.emit(EventType.RUN_END, data=ans)
         ans.events = run.events
         ans.timings_ms = timings_from(run.events)
-        self.context.remember(r)
+        self.context.remember(r, question)
         return ans
 
     # -- the stages ----------------------------------------------------------------------------
@@ -316,9 +316,11 @@ class Assistant:
             return Route([], "off_topic")
         model_route = self._model_route
         if model_route is not None:
+            previous = self.context.previous()
+
             def guarded(q: str):
                 try:
-                    return model_route(q)
+                    return model_route(q, previous=previous) if previous else model_route(q)
                 except Exception as e:  # noqa: BLE001 - the model router failing is not the turn failing
                     log.warning("model router failed: %s", e)
                     run.emit(EventType.ERROR, Stage.ROUTE, RouteError(f"model router: {type(e).__name__}: {e}"))

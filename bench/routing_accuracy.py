@@ -255,9 +255,14 @@ def run_router(cases: list[Case], model_router: Callable[[str], str | None] | No
     outcomes = []
     for c in cases:
         context = Context()
+
+        def shown(q: str, context=context):       # the pipeline shows a capable model the previous turn
+            previous = context.previous()
+            return model_router(q, previous=previous) if previous else model_router(q)
+        mr = shown if model_router is not None else None
         for earlier in c.after:                   # a follow-up: the conversation so far
-            context.remember(route(earlier, context, model_router))
-        r = route(c.sentence, context, model_router)
+            context.remember(route(earlier, context, mr), earlier)
+        r = route(c.sentence, context, mr)
         o = score(c, [(call.name, dict(call.arguments or {})) for call in r.calls], r.source)
         o.certain = r.certain and r.source in ("matcher", "followup")
         outcomes.append(o)
@@ -379,10 +384,10 @@ def _build_assistant(model: str | None = None):
 
 def timed(router: Callable[[str], Any], seconds: list[float]) -> Callable[[str], Any]:
     """``router`` that records how long each call took."""
-    def call(q: str) -> Any:
+    def call(q: str, **kw) -> Any:
         t = time.perf_counter()
         try:
-            return router(q)
+            return router(q, **kw)
         finally:
             seconds.append(time.perf_counter() - t)
     return call

@@ -13,6 +13,14 @@ SAVVY_LOG = REALWORLD / "logs" / "savvycan_candump.log"
 _ids = itertools.count()
 
 
+def pytest_configure(config):
+    """Every command the tests run (in-process or as a subprocess) keeps its vehicle history in a
+    folder of this test session, never in the user's ~/.local/share/assistant."""
+    if "ASSISTANT_DATA_DIR" not in os.environ:
+        import tempfile
+        os.environ["ASSISTANT_DATA_DIR"] = tempfile.mkdtemp(prefix="assistant-test-history-")
+
+
 @pytest.fixture
 def channel():
     """A private python-can virtual channel per test."""

@@ -24,7 +24,7 @@ from .conftest import ROOT
 
 
 SHIPPED = ["assistant/data/locales/en.yaml", "assistant/data/locales/fr.yaml", "assistant/data/intents/en.yaml",
-           "assistant/data/telltales.yaml", "assistant/data/dtc_descriptions.yaml", "assistant/data/voice/en.yaml",
+           "assistant/data/telltales.yaml", "assistant/data/dtc_codes.yaml", "assistant/data/voice/en.yaml",
            "assistant/data/dbc/demo.dbc", "assistant/data/vehicles/demo.yaml", "assistant/data/vehicles/ford.yaml",
            "assistant/data/scenarios/low_fuel.yaml", "assistant/data/personas/aurora.yaml",
            "assistant/data/personas/default.yaml"]

@@ -196,13 +196,18 @@ def check(answer: str, facts: Rendering, *, critical: bool = False, degenerate: 
     said_lamps = telltale_mentions(answer)
     for lamp in sorted(said_lamps - lamps):
         problems.append(f"warning lamp {lamp} is not in the tool results")
+    problems += _stored_problems(answer, set(facts.of_kind("verdict")))
     positions = set(facts.of_kind("position"))
     said_positions = set(WHEEL_POSITION.findall(answer.lower()))
     for pos in sorted(said_positions - positions):
         problems.append(f"names the {pos} tyre, which the facts do not")
-    # Binding: each number said of what the facts say it is of (fuel vs battery, which tyre).
+    # Binding: each number said of what the facts say it is of (fuel vs battery, which tyre). A
+    # table text's number ("bank 1", "cylinder 3" in a code's description) is said of what its
+    # clause in the rendering says ("too little fuel (bank 1)"): that binding is the rendering's own.
+    rendered_of = [(value, quals) for _, value, quals in bindings(facts.text)] if facts.sentences else []
     for said, value, quals in bindings(answer):
         said_of = [f.of for f in numbers if _matches(said, value, _in_all_units(f))]
+        said_of += [of for v, of in rendered_of if said_of and _matches(said, value, [abs(v)])]
         if said_of and not any(quals <= of for of in said_of):
             problems.append(f"{said} is said of {'/'.join(sorted(quals))}, the facts give it for "
                             f"{' or '.join('/'.join(sorted(of)) or 'something else' for of in said_of)}")
@@ -227,6 +232,22 @@ def check(answer: str, facts: Rendering, *, critical: bool = False, degenerate: 
         if not facts.cant_read and CANT_READ_RE.search(answer):
             problems.append("says it cannot read a value that was read")
     return Verdict(not problems, problems)
+
+
+# Whether a trouble code is stored in this car (explain_code's verdict): a rewording may not flip it.
+NOT_STORED_RE = re.compile(r"\b(?:not|never)\s+(?:been\s+)?stored\b|\b(?:isn|wasn|hasn)['’]?t\s+(?:been\s+)?stored\b",
+                           re.IGNORECASE)
+STORED_RE = re.compile(r"\bstored\b", re.IGNORECASE)
+
+
+def _stored_problems(answer: str, verdicts: set) -> list[str]:
+    negated = len(NOT_STORED_RE.findall(answer))
+    affirmed = len(STORED_RE.findall(answer)) - negated
+    if negated and "stored" in verdicts and "not stored" not in verdicts:
+        return ["says a trouble code is not stored; the stored codes read say it is"]
+    if affirmed > 0 and "not stored" in verdicts and "stored" not in verdicts:
+        return ["says a trouble code is stored; the stored codes read say it is not"]
+    return []
 
 
 def check_results(answer: str, results: list[BaseModel]) -> Verdict:

@@ -39,11 +39,25 @@ REQUIRED = {
     "oil_levels": ("CRITICALLY_HIGH", "CRITICALLY_LOW", "HIGH", "LOW", "NORMAL"),
     "positions": ("front left", "front right", "rear left", "rear right"),
 }
+# Trend answers (assistant/answer/insights.py, docs/history.md).
+REQUIRED["phrases"] += ("insight_battery", "insight_battery_dip", "insight_consumption", "insight_engine_hot",
+                        "insight_fuel_parked", "insight_none", "insight_none_about", "insight_service",
+                        "insight_service_unknown", "insight_too_little", "insight_tyre_leak")
+REQUIRED["words"] += ("weeks",)
+
+# The dashboard answers (assistant/answer/dashboard.py): the body, charging, a lamp described by
+# its colour and shape.
+REQUIRED["phrases"] += ("all_closed", "belts_all", "cable_not_charging", "cable_out", "charge_done_in", "charge_limit",
+                        "charging_now", "doors_all_closed", "lamp_match", "lamp_match_short", "lamp_matches",
+                        "lamp_may_be", "lamp_no_match", "lamp_with_symbol", "lamps_on_now", "no_lamp_on", "pads_ok",
+                        "pads_worn", "parts_closed", "parts_open")
+REQUIRED["words"] += ("colour_amber", "colour_blue", "colour_green", "colour_red", "colour_white")
 
 
 class LampWords(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     label: str = Field(min_length=1)
+    symbol: str = Field(min_length=1, description="what the symbol looks like (\"an engine outline\")")
     meaning: str = Field(min_length=1)
     action: str = Field(min_length=1)
     safety: str | None = Field(None, description="approved wording for a critical lamp: not a persona's to change")
@@ -61,6 +75,8 @@ class LocaleTexts(BaseModel):
     oil_levels: dict[str, str]
     positions: dict[str, str]
     words: dict[str, str]
+    states: dict[str, dict[str, str]] = Field(
+        default_factory=dict, description="signal -> value (true/false, an enum value) -> what the reading says")
 
     @model_validator(mode="after")
     def _lamps(self) -> "LocaleTexts":

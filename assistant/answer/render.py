@@ -178,6 +178,7 @@ class Rendering:
     fine_worded: bool = False         # a sentence stating something fine says so in words ("which is fine")
     primary: list[str] = field(default_factory=list)
     short: dict[str, str] = field(default_factory=dict)
+    losing_air: set[str] = field(default_factory=set)   # tyre positions the history sees losing air
 
     @property
     def text(self) -> str:
@@ -490,16 +491,21 @@ def _codes(r: WarningsResult, s: Style, out: Rendering, asked: bool, primary: bo
     evidence of a check-engine lamp that is on."""
     engine_on = any(w.name == "CheckEngine" for w in r.active)
     if r.trouble_codes:
+        said = {c.code: s.text_numbers(_trouble_codes.listed(c.code, c.description, s)) for c in r.trouble_codes}
         for c in r.trouble_codes:
             out.fact("code", c.code)
-            s.text_numbers(c.description)
         shown = [c.code for c in r.trouble_codes[:3]]
         more = len(r.trouble_codes) - len(shown)
         listing = _names(s, shown) if not more else ", ".join(shown) + s.phrase("n_more", n=more)
         if more:
             out.fact("number", float(more), key=False)
-        out.add(s.phrase("codes", codes=", ".join(f"{c.code} ({c.description})" for c in r.trouble_codes)),
+        out.add(s.phrase("codes", codes=", ".join(f"{c.code} ({said[c.code]})" for c in r.trouble_codes)),
                 keep=asked or engine_on, primary=primary, short=s.phrase("codes", codes=listing))
+        # What the codes mean for the driver (the most serious one's advice); with a critical
+        # lamp on, its approved wording says what to do, unless a code says to stop.
+        worst, advice = _trouble_codes.advice_sentence((c.advice for c in r.trouble_codes), s)
+        if advice and (worst == "stop" or not r.critical):
+            out.add(advice, keep=worst == "stop")
     elif not (asked or engine_on):
         return
     elif r.trouble_codes_status == "ok":
@@ -515,7 +521,7 @@ def _one_lamp(r: WarningsResult, s: Style, out: Rendering, include_critical: boo
     """Asked about one lamp: its state first (on with meaning, what to do and its evidence; off;
     or that it cannot be read), then only the other lamps that are on."""
     name, q = r.about, r.lamp
-    w = next((x for x in r.active if x.name == name), None)
+    w = next((x for x in r.active + r.indicators if x.name == name), None)
     t = s.telltale(name)
     if w is not None:
         if not w.safety_wording or include_critical:     # a critical lamp: the safety wording says it
@@ -547,6 +553,10 @@ def render_warnings(r: WarningsResult, s: Style, out: Rendering, include_critica
     front of every answer; here only with ``include_critical`` (their evidence is said here). A
     lamp that cannot be read now but was on when last read is said as such (``must``: no cap
     removes it)."""
+    # "the orange one shaped like an engine": among the lamps on now (the lamp it names, when on)
+    if r.described and (r.about == "all" or (r.about in TELLTALES and r.matches and r.about not in r.matches)):
+        _dashboard.render_described(r, s, out, include_critical, _lamp_sentence, _evidence)
+        return
     if r.about in TELLTALES:
         _one_lamp(r, s, out, include_critical)
         return
@@ -589,6 +599,12 @@ def render_warnings(r: WarningsResult, s: Style, out: Rendering, include_critica
             out.add_cant_read(s.phrase("lamps_unreadable_some", n=len(rest), total=r.lamps_reported))
     if r.about != "codes" and not engine_on:
         _codes(r, s, out, asked=False)
+    for w in r.indicators:           # high beam, fog light: explained after the warnings, never as one
+        if w.fresh:
+            t = s.telltale(w.name)
+            out.fact("lamp", w.name, state="on", key=False)
+            out.add(s.phrase("warning_on", label=t["label"], state=s.phrase(f"state_{w.state}"), meaning=t["meaning"],
+                             action=t["action"]))
 
 
 def _oil(r: ServiceResult, s: Style, out: Rendering, asked: str) -> None:
@@ -667,6 +683,8 @@ def render_tyres(r: TyreResult, s: Style, out: Rendering) -> None:
     # "Fine" is the car's verdict (its low-pressure flags), never ours: without a flag to read,
     # the pressures are said as they are (a car that only sends pressures may have one at 150 kPa).
     judged = all(w.low.ok for w in readable) or lamp_off
+    if judged and any(w.position in out.losing_air for w in readable):
+        judged = None        # the history said a tyre is losing air: its pressure is said, not "fine"
     if lamp_on and not all(w.low.ok for w in readable):
         _tyre_lamp(s, out)
         judged = None                              # said: the lamp is on, the pressures follow
@@ -721,6 +739,10 @@ def render_signal(r: SignalResult, s: Style, out: Rendering) -> None:
         out.add_cant_read(unreadable(s, q))
         return
     value = q.value
+    said = _dashboard.state_sentence(s, q, out)
+    if said:                                   # "The bonnet is open", "The car is in park"
+        out.add(said)
+        return
     if isinstance(value, bool):
         text = s.phrase("yes" if value else "no")
     elif isinstance(value, (int, float)):
@@ -761,5 +783,17 @@ def render(results: list[tuple[str, BaseModel]], style: Style) -> Rendering:
 def render_results(results: list[BaseModel], style: Style | None = None) -> Rendering:
     """Render results by their type (no tool names at hand: a check of a text against results)."""
     by_type = {RangeResult: "get_range", EnergyResult: "get_energy_level", WarningsResult: "get_warnings",
-               ServiceResult: "get_service_status", TyreResult: "get_tyre_pressures", SignalResult: "read_signal"}
+               ServiceResult: "get_service_status", TyreResult: "get_tyre_pressures", SignalResult: "read_signal",
+               CodeResult: "explain_code", BodyResult: "get_body_status", ChargingResult: "get_charging_status"}
     return render([(by_type[type(r)], r) for r in results if type(r) in by_type], style or Style())
+
+
+# Trouble codes: the explain_code answer and a stored code's words (assistant/answer/codes.py).
+from assistant.answer import codes as _trouble_codes  # noqa: E402
+from assistant.tools.codes import CodeResult  # noqa: E402
+RENDERERS["explain_code"] = _trouble_codes.render_code
+# The dashboard answers (body, charging, a lamp described by colour and shape): answer/dashboard.py.
+from assistant.answer import dashboard as _dashboard  # noqa: E402
+from assistant.tools.body import BodyResult, ChargingResult  # noqa: E402
+
+RENDERERS.update({"get_body_status": _dashboard.render_body, "get_charging_status": _dashboard.render_charging})

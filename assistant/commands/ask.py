@@ -29,10 +29,15 @@ def run(args: argparse.Namespace) -> int:
         from assistant.errors import UserError
         raise UserError("--at needs --log FILE (a time into a recording)")
     vehicle = open_vehicle(args)
+    hist = None
     try:
+        from assistant.history.session import for_command
+        hist = for_command(args, vehicle)           # the history get_insights reads (docs/history.md)
         assistant = build_assistant(args, vehicle)
         answer = assistant.ask(args.question)
     finally:
+        if hist is not None:
+            hist.close()
         vehicle.stop()
     if args.json:
         print(json.dumps(answer.to_json(), ensure_ascii=False))

@@ -29,6 +29,8 @@ def run(args: argparse.Namespace) -> int:
     vehicle = open_vehicle(args)
     show_tools = args.show_tools or args.verbose > 0
     monitor = None
+    from assistant.history.session import for_command
+    hist = for_command(args, vehicle)               # the history get_insights reads (docs/history.md)
     try:
         assistant = build_assistant(args, vehicle)
         if not args.no_alerts:
@@ -75,5 +77,6 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if monitor:
             monitor.stop()
+        hist.close()
         vehicle.stop()
     return 0

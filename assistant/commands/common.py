@@ -33,6 +33,9 @@ def add_vehicle_args(p: argparse.ArgumentParser) -> None:
 def add_assistant_args(p: argparse.ArgumentParser) -> None:
     add_vehicle_args(p)
     p.add_argument("--persona", help="persona .yaml (name, tone, units, language)")
+    p.add_argument("--data-dir", metavar="DIR",
+                   help="folder of the vehicle history (history.sqlite); default $ASSISTANT_DATA_DIR, else "
+                        "~/.local/share/assistant; with --scenario a temporary one holding the scenario's past")
     add_model_args(p)
 
 

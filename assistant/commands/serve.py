@@ -117,6 +117,8 @@ def run(args: argparse.Namespace) -> int:
     notify.status("starting: CAN reader")
     vehicle = LiveVehicle.from_bus(cfg.bus, cfg.vehicle, on_status=lambda s: log.info("%s", s))
     vehicle.reader.start()
+    from assistant.history.session import HistorySession
+    hist = HistorySession.open(vehicle.state)          # $ASSISTANT_DATA_DIR/history.sqlite (docs/history.md)
     notify.status("starting: language model")
     assistant = build_assistant(vehicle.state, None, persona, config=cfg.llm)
 
@@ -166,5 +168,6 @@ def run(args: argparse.Namespace) -> int:
         notify.stop()
         if monitor:
             monitor.stop()
+        hist.close()
         vehicle.stop()
     return 0

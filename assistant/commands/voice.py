@@ -78,6 +78,8 @@ def run(args: argparse.Namespace) -> int:
         mic = WavMicrophone(args.mic_wav) if args.mic_wav else Microphone(args.device)
     vocabulary = load_vocabulary(args.vocabulary) if args.vocabulary else None
     vehicle = open_vehicle(args)
+    from assistant.history.session import for_command
+    hist = for_command(args, vehicle)               # the history get_insights reads (docs/history.md)
     try:
         assistant = build_assistant(args, vehicle)
         tts = Espeak.for_persona(assistant.persona)
@@ -122,6 +124,7 @@ def run(args: argparse.Namespace) -> int:
             if monitor:
                 monitor.stop()
     finally:
+        hist.close()
         vehicle.stop()
     return 0
 

@@ -168,7 +168,9 @@ class SuiteRun:
             checked = self.suite._persona_path if self.persona_ref == self.suite.persona else None
             persona = load_persona(checked or resolve_persona_path(self.persona_ref, relative_to=self.path.parent))
         results = []
-        with LiveVehicle.from_scenario(self._scenario()) as vehicle:
+        from assistant.history.session import HistorySession
+        with LiveVehicle.from_scenario(self._scenario()) as vehicle, \
+                HistorySession.open(vehicle.state, scenario=vehicle.scenario, record=False):   # its past: docs/history.md
             assistant = build_assistant(vehicle.state, self.model if self.model is not None else False, persona)
             alerts_seen: list = []
             monitor = None

@@ -34,6 +34,7 @@ from assistant.configfile import load_model
 from assistant.intent.extract import DEFAULT_KM, DEFAULT_MI, NEVER, alternation, distance_pattern, unit_only_pattern
 from assistant.state import units
 from assistant.state.signals import CATALOG
+from assistant.state.telltales import Colour, Shape
 from assistant.tools.schemas import WheelChoice
 
 INTENTS_DIR = paths.INTENTS_DIR
@@ -141,6 +142,20 @@ class LanguageIntents(BaseModel):
                                           "name (Vehicle.Telltale.<Name>); the first that matches, in file order")
     service_about: dict[Literal["distance", "oil_life", "oil_level", "oil"], Patterns] = Field(
         default_factory=dict, description="get_service_status about -> patterns; the first that matches")
+    insights: dict[Literal["tyres", "battery", "engine", "consumption", "service", "fuel", "all"], Patterns] = Field(
+        default_factory=dict, description="get_insights about -> patterns (trends in the history); the first that "
+                                          "matches, in file order; the call goes before the question's others")
+    # A lamp described, not named ("the orange one shaped like an engine"): get_warnings' colour
+    # and shape; shape words count with a colour or a describing word (lamp_described).
+    lamp_colours: dict[Colour, Patterns] = Field(default_factory=dict, description="lamp colour -> its words")
+    lamp_shapes: dict[Shape, Patterns] = Field(default_factory=dict, description="symbol part -> its words")
+    lamp_described: Patterns = Field(NEVER, description="words that describe a symbol (shaped, looks, with a)")
+    # More of the car (assistant/tools/body.py): the body and charging tools.
+    body: Patterns = Field(NEVER, description="get_body_status: doors, bonnet, tailgate, belts, parking brake, pads")
+    body_about: dict[Literal["openings", "doors", "bonnet", "tailgate", "belts", "parking_brake", "brake_pads"],
+                     Patterns] = Field(default_factory=dict, description="get_body_status about -> patterns; the "
+                                                                         "first that matches, in file order")
+    charging: Patterns = Field(NEVER, description="get_charging_status: cable, charging, time to full, limit")
     battery_words: Patterns = Field(NEVER, description="the battery was asked about")
     fuel_words: Patterns = Field(NEVER, description="the fuel was asked about")
     # Exceptions, each a list of words the rules in matcher.py consult.

@@ -43,6 +43,9 @@ from typing import Any
 from assistant.intent import extract, languages
 from assistant.intent.extract import normalise
 from assistant.intent.languages import CALL_TOPICS, NOTHING, LanguageIntents
+from assistant.state.dtc import DTC_IN_TEXT
+from assistant.state.signals import TELLTALES
+from assistant.state.telltales import best_fits
 from assistant.tools.schemas import ToolCall
 
 __all__ = ["distance_km", "match", "match_table", "analyse", "uncertainty", "Analysis", "is_off_topic", "unit_change",
@@ -235,6 +238,9 @@ def _topics(t: LanguageIntents, q: str) -> _Topics:
         warn = t.warnings.search(extract.blank(views.get("warnings", q), t.topic_lamps))
     if warn:
         found.add("warnings", warn.start())
+    for target in ("body", "charging"):          # more of the car: assistant/tools/body.py
+        if m := getattr(t, target).search(q):
+            found.add(target, m.start())
     energy = list(t.energy.finditer(views.get("energy", q)))
     if not energy and "energy" in views and (hidden := t.energy.search(q)):
         found.masked.append(hidden.group())
@@ -303,15 +309,50 @@ def _calls(t: LanguageIntents, q: str, found: _Topics) -> list[tuple[int, ToolCa
         elif target == "tyres":
             wheel = extract.wheel_of(q, t.wheels, t.sides)
             call = ToolCall("get_tyre_pressures", {"wheel": wheel} if wheel else {})
+        elif target == "warnings" and (named := _codes_named(q)):
+            # A code named ("what does P0420 mean?"): what it means and whether it is stored,
+            # one explain_code call per code (at most 3), each where it is named.
+            for at, code in named[:-1]:
+                hits.append((at, order["warnings"], ToolCall("explain_code", {"code": code})))
+            pos, code = named[-1]
+            call = ToolCall("explain_code", {"code": code})
         elif target == "warnings":
             about = _about(t.warnings_about, q)
-            call = ToolCall("get_warnings", {"about": about} if about else {})
+            call = ToolCall("get_warnings", {"about": about} if about else _described(t, q))
+        elif target == "body":
+            about = _about(t.body_about, q)
+            call = ToolCall("get_body_status", {"about": about} if about else {})
+        elif target == "charging":
+            call = ToolCall("get_charging_status", {})
         else:
             call = ToolCall("read_signal", {"name": target})
         topic = target if target in CALL_TOPICS else "signals"
         hits.append((pos, order[topic], call))
     hits.sort(key=lambda h: (h[0], h[1]))
     return [(pos, call) for pos, _, call in hits]
+
+
+def _codes_named(q: str) -> list[tuple[int, str]]:
+    """(where, code) for the trouble codes a question names ("p0420", upper-cased), each once, at most 3."""
+    first: dict[str, int] = {}
+    for m in DTC_IN_TEXT.finditer(q):
+        first.setdefault(m.group().upper(), m.start())
+    return [(at, code) for code, at in first.items()][:3]
+
+
+def _described(t: LanguageIntents, q: str) -> dict[str, Any]:
+    """A lamp described by its colour and the parts of its symbol ("the orange one shaped like an
+    engine"): get_warnings' ``colour`` and ``shape``; shape words count with a colour or a word
+    that describes a symbol, so "is anything wrong with my car?" describes no lamp."""
+    colour = _about(t.lamp_colours, q)
+    shapes = [k for k, rx in t.lamp_shapes.items() if rx.search(q)][:3] if colour or t.lamp_described.search(q) \
+        else []
+    args = ({"colour": colour} if colour else {}) | ({"shape": shapes} if shapes else {})
+    if shapes:              # a description only one lamp of the catalogue fits is that lamp
+        fits = best_fits(TELLTALES, colour, shapes)
+        if len(fits) == 1:
+            args = {"about": fits[0]} | args
+    return args
 
 
 def _about(table: dict, q: str) -> str | None:
@@ -362,6 +403,9 @@ def _analyse(t: LanguageIntents, q: str) -> Analysis:
         reasons.append(f"shared word '{found.masked[0]}'")
     if _two_topics(t, q, hits):
         reasons.append(TWO_TOPICS)
+    trend = _about(t.insights, q)           # a trend in the history: get_insights, said first
+    if trend:
+        hits.insert(0, (-1, ToolCall("get_insights", {"about": trend})))
     return Analysis(calls=tuple(c for _, c in hits), reasons=tuple(dict.fromkeys(reasons)),
                     inferred=found.inferred if hits else None, topic_guess=guess and TWO_TOPICS not in reasons,
                     off_topic=not hits and bool(t.off_topic.search(q)), **base)

@@ -32,7 +32,7 @@ from assistant.tools.schemas import ToolCall
 from assistant.tools.vehicle import TOOLS
 
 ROUTABLE = ["get_range", "get_energy_level", "get_warnings", "get_service_status", "get_tyre_pressures",
-            "read_signal", "none"]
+            "get_body_status", "get_charging_status", "read_signal", "get_insights", "none"]
 
 # question -> tool calls; [] = not about the car; None = nothing usable.
 ModelRouter = Callable[[str], Optional[list[ToolCall]]]
@@ -54,12 +54,19 @@ class Context:
 
     last_calls: list[ToolCall] = field(default_factory=list)
     units: dict[str, str] = field(default_factory=dict)   # dimension -> unit the driver asked for
+    last_question: str = ""                               # the question behind last_calls
 
-    def remember(self, route: Route) -> None:
+    def remember(self, route: Route, question: str = "") -> None:
         if route.calls:
             self.last_calls = list(route.calls)
+            self.last_question = question
         if route.unit_override:
             self.units[units.dimension(route.unit_override)] = route.unit_override
+
+    def previous(self) -> "tuple[str, list[ToolCall]] | None":
+        """The last turn that called tools, as a capable model router is shown it (a follow-up
+        such as "and the other one?" means nothing without it); None when there is none."""
+        return (self.last_question, list(self.last_calls)) if self.last_question and self.last_calls else None
 
 
 def _dimensions_of(call: ToolCall) -> set[str]:
@@ -150,4 +157,6 @@ def tool_grammar() -> str:
     return f"root ::= ({alts})\n"
 
 
-assert set(ROUTABLE) - {"none"} == set(TOOLS)
+# explain_code needs a code, which a tool name alone cannot carry: the word tables read it from
+# the question (a native tool-calling model gives it as an argument).
+assert set(ROUTABLE) - {"none"} == set(TOOLS) - {"explain_code"}

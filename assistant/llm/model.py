@@ -42,7 +42,7 @@ class ModelConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     path: str = Field(DEFAULT_MODEL_FILE, description="GGUF file; relative paths are looked up in models/")
-    n_ctx: int = Field(2048, ge=256, le=131072)
+    n_ctx: int = Field(4096, ge=256, le=131072, description="context tokens: the static prompt (the capable model's tool schemas and worked examples: ~2,900 tokens) plus room for a turn")
     n_threads: int | None = Field(None, ge=1, description="default: all cores")
     n_batch: int = Field(256, ge=16)
     tool_format: str = Field("auto", description="auto | routed | hermes | llama3 (native tool-call formats)")

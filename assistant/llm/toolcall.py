@@ -55,7 +55,8 @@ MAX_CALLS = 3
 # read_signal is for the signals no other tool reports (fuel, ranges, tyres, lamps and the
 # service have their own tools, which the model must use instead).
 _OWN_TOOL = ("Vehicle.Telltale.", "Vehicle.Chassis.", "Vehicle.Service.", "Vehicle.Powertrain.FuelSystem.Range",
-             "Vehicle.Powertrain.FuelSystem.RelativeLevel", "Vehicle.Powertrain.TractionBattery.")
+             "Vehicle.Powertrain.FuelSystem.RelativeLevel", "Vehicle.Powertrain.TractionBattery.",
+             "Vehicle.Cabin.", "Vehicle.Body.Hood.", "Vehicle.Body.Trunk.")
 READ_SIGNAL_NAMES = [n for n in CATALOG if not n.startswith(_OWN_TOOL)]
 
 
@@ -134,7 +135,8 @@ def call_text(name: str, arguments: dict) -> str:
 
 def _plain(schema: dict, defs: dict) -> dict:
     """A pydantic JSON schema reduced to what a grammar needs: refs inlined, ``Optional[x]``
-    as ``x`` (leaving the key out says null), no titles, descriptions or defaults."""
+    as ``x`` (leaving the key out says null), no titles, descriptions or defaults; a string's
+    ``pattern`` is kept (a trouble code's form: the grammar writes only well-formed codes)."""
     if "$ref" in schema:
         return _plain(defs[schema["$ref"].split("/")[-1]], defs)
     if "anyOf" in schema:
@@ -142,7 +144,7 @@ def _plain(schema: dict, defs: dict) -> dict:
         if len(alts) == 1:
             return _plain(alts[0], defs)
         return {"anyOf": [_plain(a, defs) for a in alts]}
-    out = {k: v for k, v in schema.items() if k in ("type", "enum", "const", "required")}
+    out = {k: v for k, v in schema.items() if k in ("type", "enum", "const", "required", "pattern")}
     if "properties" in schema:
         out["properties"] = {k: _plain(v, defs) for k, v in schema["properties"].items()}
     if "items" in schema:

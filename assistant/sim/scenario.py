@@ -8,6 +8,7 @@ timeline:
   - at: 10.0
     set: {Vehicle.Telltale.OilPressure: "ON"}
     clear: [Vehicle.Speed]          # project extension: take a signal off the bus
+past: {days: 14, seed: 1}           # project extension: days of history (assistant/history/synth.py)
 ```
 Values use the canonical units. A signal left out is not on the bus.
 
@@ -20,7 +21,7 @@ that names it, as a map file's ``dbc:`` is relative to the map file.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import math
 
@@ -28,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from assistant import paths
 from assistant.configfile import ConfigError, load_model, resolve_named, validate
+from assistant.history.synth import Past
 from assistant.state import dtc
 from assistant.state.signals import CATALOG, Kind
 
@@ -103,6 +105,8 @@ class Scenario(BaseModel):
     description: str = ""
     signals: dict[str, Any] = Field(default_factory=dict)
     timeline: list[TimelineStep] = Field(default_factory=list)
+    past: Optional[Past] = Field(None, description="days of history ending at the start, loaded into the history "
+                                                   "database the assistant reads (docs/history.md)")
 
     @field_validator("vehicle")
     @classmethod

@@ -2,7 +2,8 @@
 
 Names are COVESA VSS paths where VSS has one. Project extensions (documented in
 docs/signals.md): ``Vehicle.Telltale.<Name>`` warning lamps, ``Vehicle.Diagnostics.DTCList``
-and ``...EngineOil.LifeRemainingPercent``.
+and ``...EngineOil.LifeRemainingPercent``. Doors, seat belts, bonnet, tailgate, parking brake,
+outside temperature, selected gear, washer fluid, brake pads, AdBlue and charging are VSS 4 names.
 """
 
 from __future__ import annotations
@@ -42,9 +43,39 @@ TELLTALES = {
     "ABS": "anti-lock braking system warning",
     "Airbag": "airbag / restraint system warning",
     "ServiceDue": "service due indicator",
+    # The catalogue issue's lamps (policy in data/telltales.yaml, words in data/locales/<lang>.yaml).
+    "StabilityControl": "electronic stability control (ESC/ESP) fault or intervention",
+    "StabilityControlOff": "stability control switched off",
+    "PowerSteering": "power steering fault",
+    "SeatBelt": "seat belt reminder",
+    "DoorOpen": "door open warning",
+    "BonnetOpen": "bonnet (hood) open warning",
+    "TailgateOpen": "tailgate / boot open warning",
+    "ParkingBrake": "parking brake applied or faulty",
+    "WasherFluid": "washer fluid low",
+    "BrakePadWear": "brake pad wear warning",
+    "GlowPlug": "diesel glow plug (preheat) indicator",
+    "ParticulateFilter": "diesel particulate filter warning",
+    "AdBlue": "AdBlue (diesel exhaust fluid) warning",
+    "EngineOilLevel": "engine oil level low",
+    "Transmission": "transmission / gearbox fault",
+    "HighVoltageSystem": "high-voltage system fault (hybrid / electric)",
+    "ReducedPower": "reduced engine power (limp mode)",
+    "ExteriorLightFault": "exterior light (bulb) fault",
+    "FrostWarning": "frost / ice warning (outside temperature near freezing)",
+    "KeyBattery": "key fob battery low",
+    "DriverAssistance": "driver assistance system fault",
+    "HighBeam": "high beam indicator",
+    "FogLight": "fog light indicator",
 }
 
 WHEELS = [(row, side) for row in ("Row1", "Row2") for side in ("Left", "Right")]
+# Doors and seats are named as VSS 4 names them: Row1/Row2, DriverSide/PassengerSide.
+DOORS = [(row, side) for row in ("Row1", "Row2") for side in ("DriverSide", "PassengerSide")]
+BELTS = [("Row1", "DriverSide"), ("Row1", "PassengerSide")]
+# Vehicle.Powertrain.Transmission.SelectedGear: VSS has an int8 (126 park, 127 drive, -1 reverse);
+# DBCs send a value table (P/R/N/D), so the project reads it as this enum (docs/signals.md).
+GEAR_VALUES = ("PARK", "REVERSE", "NEUTRAL", "DRIVE", "SPORT", "LOW", "1", "2", "3", "4", "5", "6", "7", "8")
 
 
 def _build() -> dict[str, SignalSpec]:
@@ -76,6 +107,36 @@ def _build() -> dict[str, SignalSpec]:
         where = f"{'front' if row == 'Row1' else 'rear'} {side.lower()} tyre"
         specs.append(SignalSpec(f"{base}.Pressure", n, "kPa", description=f"{where} pressure"))
         specs.append(SignalSpec(f"{base}.IsPressureLow", b, description=f"{where} pressure low"))
+    for row, side in DOORS:
+        where = f"{'front' if row == 'Row1' else 'rear'} {'driver' if side == 'DriverSide' else 'passenger'}"
+        specs.append(SignalSpec(f"Vehicle.Cabin.Door.{row}.{side}.IsOpen", b, description=f"{where} door open"))
+    for row, side in BELTS:
+        who = "driver" if side == "DriverSide" else "front passenger"
+        specs.append(SignalSpec(f"Vehicle.Cabin.Seat.{row}.{side}.IsBelted", b, description=f"{who} seat belt fastened"))
+    specs += [
+        SignalSpec("Vehicle.Body.Hood.IsOpen", b, description="bonnet open"),
+        SignalSpec("Vehicle.Body.Trunk.Rear.IsOpen", b, description="tailgate / boot open"),
+        SignalSpec("Vehicle.Chassis.ParkingBrake.IsEngaged", b, description="parking brake engaged"),
+        SignalSpec("Vehicle.Exterior.AirTemperature", n, "°C", description="outside air temperature"),
+        SignalSpec("Vehicle.Powertrain.Transmission.SelectedGear", Kind.ENUM, values=GEAR_VALUES,
+                   description="selected gear"),
+        SignalSpec("Vehicle.Body.Windshield.Front.WasherFluid.IsLevelLow", b, description="washer fluid low"),
+        SignalSpec("Vehicle.Powertrain.CombustionEngine.DieselExhaustFluid.Level", n, "%",
+                   description="AdBlue (diesel exhaust fluid) level"),
+        SignalSpec("Vehicle.Powertrain.CombustionEngine.DieselExhaustFluid.Range", n, "m",
+                   description="range on the AdBlue left"),
+        SignalSpec("Vehicle.Powertrain.CombustionEngine.DieselExhaustFluid.IsLevelLow", b, description="AdBlue low"),
+        SignalSpec("Vehicle.Powertrain.TractionBattery.Charging.IsChargingCableConnected", b,
+                   description="charging cable connected"),
+        SignalSpec("Vehicle.Powertrain.TractionBattery.Charging.IsCharging", b, description="charging now"),
+        SignalSpec("Vehicle.Powertrain.TractionBattery.Charging.TimeToComplete", n, "s",
+                   description="time until charging is complete"),
+        SignalSpec("Vehicle.Powertrain.TractionBattery.Charging.ChargeLimit", n, "%", description="charge limit"),
+    ]
+    for row, side in WHEELS:
+        where = f"{'front' if row == 'Row1' else 'rear'} {side.lower()}"
+        specs.append(SignalSpec(f"Vehicle.Chassis.Axle.{row}.Wheel.{side}.Brake.IsBrakesWorn", b,
+                                description=f"{where} brake pads worn"))
     for name, desc in TELLTALES.items():
         specs.append(SignalSpec(f"Vehicle.Telltale.{name}", Kind.ENUM, values=TELLTALE_VALUES, description=desc))
     return {s.name: s for s in specs}

@@ -13,6 +13,7 @@ from typing import Any, Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.state.signals import TELLTALES
+from assistant.state.telltales import Colour, Shape
 
 Status = Literal["ok", "stale", "unavailable", "missing", "not_supported"]
 
@@ -72,6 +73,11 @@ class WarningsArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
     about: WarningsAbout = Field("all", description="what the driver asked about: all (lamps and codes), codes "
                                                     "(stored trouble codes), or one lamp by name; it is said first")
+    colour: Optional[Colour] = Field(None, description="the colour of a light the driver describes (yellow and "
+                                                       "orange are amber), to find it among the lamps that are on")
+    shape: list[Shape] = Field(default_factory=list, max_length=3,
+                               description="what the symbol of a light the driver describes shows (engine, "
+                                           "thermometer, car, wavy_lines, ...)")
 
 
 ServiceAbout = Literal["all", "distance", "oil_life", "oil_level", "oil"]
@@ -127,6 +133,8 @@ class Warning(BaseModel):
 class TroubleCode(BaseModel):
     code: str
     description: str
+    advice: Optional[Literal["keep_driving", "check_soon", "stop"]] = Field(
+        None, description="what the code means for the driver (codes in the generic table)")
 
 
 class WarningsResult(BaseModel):
@@ -138,6 +146,18 @@ class WarningsResult(BaseModel):
     lamps_reported: int = Field(0, description="how many telltales this car reports at all")
     about: WarningsAbout = "all"
     lamp: Optional[Quantity] = Field(None, description="about one lamp: its reading (ON, BLINK, OFF or its status)")
+    indicators: list[Warning] = Field(default_factory=list,
+                                      description="indicators that are on (high beam, fog light): not warnings")
+    colour: Optional[Colour] = None
+    shape: list[Shape] = Field(default_factory=list)
+    matches: list[str] = Field(default_factory=list, description="described by colour/shape: the lamps read on "
+                                                                 "now (fresh) that fit the description")
+    unreadable_matches: list[str] = Field(default_factory=list,
+                                          description="lamps that fit the description but cannot be read now")
+
+    @property
+    def described(self) -> bool:
+        return self.colour is not None or bool(self.shape)
 
     @property
     def critical(self) -> list[Warning]:

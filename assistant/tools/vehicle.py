@@ -16,7 +16,7 @@ from assistant.answer.locales import locale_texts
 from assistant.state import dtc, units
 from assistant.state.signals import CATALOG, TELLTALES, WHEELS
 from assistant.state.store import VehicleState
-from assistant.state.telltales import is_critical, policy
+from assistant.state.telltales import best_fits, is_critical, is_indicator, policy
 from assistant.tools.schemas import (EnergyArgs, EnergyResult, Quantity, RangeArgs, RangeResult, ServiceArgs,
                                      ServiceResult, SignalArgs, SignalResult, TroubleCode, TyreArgs, TyreResult,
                                      Warning, WarningsArgs, WarningsResult, Wheel)
@@ -29,12 +29,13 @@ TT = "Vehicle.Telltale."
 
 
 def describe_dtc(code: str) -> str:
-    desc = dtc.descriptions().get(code)
-    if desc:
-        return desc
-    if code[1] in "123" or (code[0] != "P" and code[1] in "12"):
-        return "manufacturer-specific code; a workshop can read its meaning"
-    return "no offline description for this code; a workshop can read its meaning"
+    """A stored code's meaning (English): the generic table's description, or what the code's
+    structure says (manufacturer-specific, reserved, a generic code not in the table)."""
+    return dtc.describe(code, "en")
+
+
+def trouble_code(code: str) -> TroubleCode:
+    return TroubleCode(code=code, description=describe_dtc(code), advice=dtc.info(code).advice)
 
 
 @dataclass
@@ -102,10 +103,18 @@ EVIDENCE = {
     "OilPressure": ("Vehicle.Powertrain.CombustionEngine.EngineOil.Level",),
     "LowFuel": (FUEL_RANGE, FUEL_LEVEL),
     "ServiceDue": ("Vehicle.Service.DistanceToService",),
+    # the catalogue (issue 13)
+    "EngineOilLevel": ("Vehicle.Powertrain.CombustionEngine.EngineOil.Level",),
+    "AdBlue": ("Vehicle.Powertrain.CombustionEngine.DieselExhaustFluid.Level",
+               "Vehicle.Powertrain.CombustionEngine.DieselExhaustFluid.Range"),
+    "FrostWarning": ("Vehicle.Exterior.AirTemperature",),
 }
 _EVIDENCE_UNITS = {FUEL_RANGE: ("km", 0), FUEL_LEVEL: (None, 0), "Vehicle.Service.DistanceToService": (None, 0),
                    "Vehicle.Powertrain.CombustionEngine.EngineCoolant.Temperature": (None, 0),
-                   "Vehicle.LowVoltageBattery.CurrentVoltage": (None, 1)}
+                   "Vehicle.LowVoltageBattery.CurrentVoltage": (None, 1),
+                   "Vehicle.Powertrain.CombustionEngine.DieselExhaustFluid.Level": (None, 0),
+                   "Vehicle.Powertrain.CombustionEngine.DieselExhaustFluid.Range": ("km", 0),
+                   "Vehicle.Exterior.AirTemperature": (None, 0)}
 
 
 def _tyre_evidence(v: VehicleView) -> list[Quantity]:
@@ -143,7 +152,7 @@ def get_warnings(v: VehicleView, args: WarningsArgs) -> WarningsResult:
     not fresh, with how long ago it was read): a critical lamp keeps its safety wording until
     it is read OFF, and no answer can call the dash clear while it is unreadable."""
     rules, words = policy(), locale_texts("en").telltales     # the JSON contract's words are English
-    active, unreadable, unsupported = [], [], []
+    active, unreadable, unsupported, indicators = [], [], [], []
     for name in TELLTALES:
         q = v.read(TT + name)
         if q.status == "not_supported":
@@ -157,7 +166,7 @@ def get_warnings(v: VehicleView, args: WarningsArgs) -> WarningsResult:
         if value in ("ON", "BLINK"):
             w = words[name]
             critical = is_critical(name, value)
-            active.append(Warning(name=name, label=w.label, state=value,
+            (indicators if is_indicator(name) else active).append(Warning(name=name, label=w.label, state=value,
                                   severity="critical" if critical else rules[name].severity,
                                   meaning=w.meaning, action=w.action,
                                   safety_wording=" ".join(w.safety.split()) if critical else None,
@@ -165,10 +174,15 @@ def get_warnings(v: VehicleView, args: WarningsArgs) -> WarningsResult:
     active.sort(key=lambda w: ({"critical": 0, "warning": 1, "info": 2}[w.severity], not w.fresh))
     codes = v.read("Vehicle.Diagnostics.DTCList")
     lamp = v.read(TT + args.about) if args.about in TELLTALES else None
-    return WarningsResult(active=active, unreadable=unreadable, not_supported=unsupported,
-                          trouble_codes=[TroubleCode(code=c, description=describe_dtc(c)) for c in codes.value or []],
-                          trouble_codes_status=codes.status, lamps_reported=len(TELLTALES) - len(unsupported),
-                          about=args.about, lamp=lamp)
+    res = WarningsResult(active=active, unreadable=unreadable, not_supported=unsupported,
+                         trouble_codes=[trouble_code(c) for c in codes.value or []],
+                         trouble_codes_status=codes.status, lamps_reported=len(TELLTALES) - len(unsupported),
+                         about=args.about, lamp=lamp, indicators=indicators, colour=args.colour, shape=args.shape)
+    if res.described:       # "the orange one shaped like an engine": among the lamps read on now
+        on = {w.name for w in active + indicators if w.fresh}
+        res.matches = best_fits([n for n in TELLTALES if n in on], args.colour, args.shape)
+        res.unreadable_matches = best_fits([n for n in TELLTALES if n in unreadable], args.colour, args.shape)
+    return res
 
 
 def get_service_status(v: VehicleView, args: ServiceArgs) -> ServiceResult:
@@ -244,5 +258,21 @@ TOOLS: dict[str, Tool] = {t.name: t for t in [
          get_tyre_pressures),
     Tool("read_signal", "Read one other vehicle signal by canonical name: speed, odometer (total distance "
          "driven, mileage), average fuel consumption, engine coolant temperature, engine oil level and life, "
-         "12 V battery voltage, stored trouble codes.", SignalArgs, read_signal),
+         "12 V battery voltage, stored trouble codes, outside temperature, selected gear, washer fluid, AdBlue "
+         "level and range.", SignalArgs, read_signal),
 ]}
+
+# More of the car (doors, belts, parking brake, brake pads; charging): assistant/tools/body.py.
+from assistant.tools import body as _body  # noqa: E402  (it builds on Tool and VehicleView above)
+
+TOOLS.update({t.name: t for t in _body.tools(Tool)})
+
+# Trends in the recorded history (assistant/tools/insights.py, docs/history.md).
+from assistant.tools.insights import DESCRIPTION as _INSIGHTS, InsightsArgs, get_insights  # noqa: E402
+TOOLS["get_insights"] = Tool("get_insights", _INSIGHTS, InsightsArgs, get_insights)
+import assistant.answer.insights  # noqa: E402,F401 - registers its renderer in answer.render.RENDERERS
+
+# What one trouble code means, and whether this car has it stored (assistant/tools/codes.py,
+# docs/trouble_codes.md).
+from assistant.tools.codes import DESCRIPTION as _CODES, CodeArgs, explain_code  # noqa: E402
+TOOLS["explain_code"] = Tool("explain_code", _CODES, CodeArgs, explain_code)
