@@ -25,7 +25,9 @@ from assistant.state.signals import TELLTALES
 from assistant.state.store import VehicleState
 from assistant.state.telltales import is_critical
 
-NON_CRITICAL = ("LowFuel", "ServiceDue", "TirePressure", "ABS", "CheckEngine")
+def _non_critical() -> tuple[str, ...]:
+    from assistant.state.telltales import announced_lamps
+    return announced_lamps()      # from data/telltales.yaml: warnings, and lamps marked announce: true
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class AlertMonitor:
         self.style = style or Style()
         self.on_alert = on_alert or (lambda a: None)
         self.announce_non_critical = announce_non_critical
+        self._non_critical = _non_critical()
         self.reminder_s = reminder_s
         self.min_repeat_s = min_repeat_s
         self.poll_s = poll_s
@@ -95,7 +98,7 @@ class AlertMonitor:
                     raised.append(Alert(lamp, value, True, self._text(lamp, value, True), False, now))
                 elif last is not None and now - last >= self.reminder_s:
                     raised.append(Alert(lamp, value, True, self._text(lamp, value, True), True, now))
-            elif self.announce_non_critical and lamp in NON_CRITICAL and lamp not in self._once \
+            elif self.announce_non_critical and lamp in self._non_critical and lamp not in self._once \
                     and before not in ("ON", "BLINK"):
                 raised.append(Alert(lamp, value, False, self._text(lamp, value, False), False, now))
         raised.sort(key=lambda a: not a.critical)

@@ -81,6 +81,19 @@ def test_non_critical_once_per_drive_and_only_if_the_persona_allows():
     assert quiet.poll() == []
 
 
+def test_which_non_critical_lamps_are_announced_comes_from_the_lamp_policy():
+    """Warnings of the catalogue (a door open, the parking brake) are said once when they come
+    on; information lamps and indicators (washer fluid, high beam) are not, the service
+    reminder is (telltales.yaml: announce)."""
+    now = [0.0]
+    clock = lambda: now[0]  # noqa: E731
+    st = fake_state({"DoorOpen": "ON", "ParkingBrake": "ON", "WasherFluid": "ON", "HighBeam": "ON",
+                     "ServiceDue": "ON"}, clock)
+    mon = AlertMonitor(st, Style(), clock=clock)
+    assert sorted(a.lamp for a in mon.poll()) == ["DoorOpen", "ParkingBrake", "ServiceDue"]
+    assert all(not a.critical for a in mon.history)
+
+
 def test_blinking_check_engine_is_critical_steady_is_not():
     now = [0.0]
     clock = lambda: now[0]  # noqa: E731

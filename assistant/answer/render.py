@@ -772,6 +772,10 @@ def render(results: list[tuple[str, BaseModel]], style: Style) -> Rendering:
     """The render stage: ``(tool name, result)`` pairs in the order they were asked."""
     out = Rendering()
     speaker = _Speaker(style, out)
+    # A history that cannot tell yet ("not enough history") comes after the live readings of the
+    # same turn ("is it losing air?": the tyre's pressure now answers first).
+    results = sorted(results, key=lambda nr: nr[0] == "get_insights" and len(results) > 1
+                     and getattr(nr[1], "status", "ok") != "ok")
     for name, result in results:
         before, marked = len(out.sentences), len(out.primary)
         RENDERERS[name](result, speaker, out)

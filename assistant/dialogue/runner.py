@@ -357,6 +357,8 @@ def _worker_llm():
         from assistant.assembly import load_model
         from assistant.llm.model import ModelConfig
         _worker_model = load_model(model, ModelConfig(n_threads=n_threads) if n_threads else None)
+        import atexit
+        atexit.register(_worker_model.cpp.close)     # freed before the interpreter tears down
     return _worker_model
 
 

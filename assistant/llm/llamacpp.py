@@ -38,6 +38,11 @@ class LlamaCpp:
     def n_ctx(self) -> int:
         return self.llm.n_ctx()
 
+    def close(self) -> None:
+        """Free the model and context now (not in ``__del__`` at interpreter shutdown, where
+        llama-cpp-python's own teardown can fail with "'NoneType' object is not callable")."""
+        self.llm.close()
+
     @property
     def n_tokens(self) -> int:
         """Tokens in the context (evaluated or restored)."""

@@ -40,6 +40,12 @@ class LampPolicy(BaseModel):
     colour: list[Colour] = Field(min_length=1, description="the colour(s) the cluster shows it in")
     shape: list[Shape] = Field(min_length=1, description="the parts of its symbol")
     indicator: bool = Field(False, description="a function that is on (high beam): explained, never a warning")
+    announce: bool | None = Field(None, description="said once, unasked, when it comes on (a persona may turn "
+                                                    "that off); default: yes for severity warning, no for info")
+
+    @property
+    def announced(self) -> bool:
+        return self.severity == "warning" if self.announce is None else self.announce
 
     @model_validator(mode="after")
     def _consistent(self) -> "LampPolicy":
@@ -93,6 +99,11 @@ def best_fits(lamps, colour: str | None, shapes: list[str] | tuple[str, ...]) ->
         scored.append(((common, -len(set(p.shape) - set(shapes))), name))
     best = max((score for score, _ in scored), default=None)
     return [name for score, name in scored if score == best]
+
+
+def announced_lamps() -> tuple[str, ...]:
+    """Lamps that are not critical but said once, unasked, when they come on (alerts.py)."""
+    return tuple(n for n, p in policy().items() if not p.critical and p.announced)
 
 
 def critical_lamps() -> list[str]:
