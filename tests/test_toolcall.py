@@ -192,3 +192,12 @@ def test_capable_model_installer_cli_help_names_the_model():
     r = subprocess.run([sys.executable, "-m", "assistant.install", "--help"], capture_output=True, text=True,
                        env={**os.environ})
     assert "--capable" in r.stdout and "Qwen2.5-Coder-1.5B-Instruct-Q4_K_M.gguf" in r.stdout
+
+
+def test_a_call_with_list_arguments_has_a_key_whatever_the_order():
+    """The loop and the step generator deduplicate calls by key: a lamp described by colour and
+    shape (lists) must not make the key unhashable."""
+    a = ToolCall("get_warnings", {"colour": ["amber"], "shape": ["engine", "wavy_lines"]})
+    b = ToolCall("get_warnings", {"shape": ["engine", "wavy_lines"], "colour": ["amber"]})
+    assert a.key() == b.key() and len({a.key(), b.key()}) == 1
+    assert a.key() != ToolCall("get_warnings", {"colour": ["red"], "shape": ["engine", "wavy_lines"]}).key()

@@ -212,4 +212,10 @@ class ToolCall:
 
     def key(self) -> tuple:
         """Name and sorted arguments: equal for the same call, whatever the argument order."""
-        return (self.name, tuple(sorted(self.arguments.items())))
+        def frozen(v):
+            if isinstance(v, (list, tuple)):
+                return tuple(frozen(x) for x in v)
+            if isinstance(v, dict):
+                return tuple(sorted((k, frozen(x)) for k, x in v.items()))
+            return v
+        return (self.name, frozen(self.arguments))
