@@ -4,7 +4,7 @@
 Every figure is printed beside a baseline measured in the same run, with the same GGUF file
 and the same number of threads, so the ratio holds on any machine:
 
-1. Naive baseline: a fresh ``llama_cpp.Llama(model_path, n_ctx=2048, n_threads=cpu_count)``.
+1. Naive baseline: a fresh ``llama_cpp.Llama(model_path, n_ctx=4096, n_threads=cpu_count)``.
    For each question, ``llm.reset()`` (no KV prefix survives between calls), then
    ``create_chat_completion(messages=[system, user], stream=True, ...)``:
      tools=    ``tools=[t.schema() for t in TOOLS.values()], tool_choice="auto"``;
@@ -117,7 +117,7 @@ class Naive:
         import llama_cpp
         from assistant.tools.vehicle import TOOLS
         t0 = time.perf_counter()
-        self.llm = llama_cpp.Llama(model_path=model_path, n_ctx=2048, n_threads=os.cpu_count(), verbose=False)
+        self.llm = llama_cpp.Llama(model_path=model_path, n_ctx=4096, n_threads=os.cpu_count(), verbose=False)
         self.load_s = time.perf_counter() - t0
         self.tools = [t.schema() for t in TOOLS.values()]
         self.max_tokens = max_tokens
@@ -263,7 +263,7 @@ NAIVE_RSS_CHILD = r"""
 import json, os, resource, sys, time
 T0 = float(sys.argv[1])
 import llama_cpp
-llm = llama_cpp.Llama(model_path=sys.argv[2], n_ctx=2048, n_threads=os.cpu_count(), verbose=False)
+llm = llama_cpp.Llama(model_path=sys.argv[2], n_ctx=4096, n_threads=os.cpu_count(), verbose=False)
 out = {"ready_s": time.time() - T0}
 """
 
@@ -323,10 +323,14 @@ def run_ready(args, model_path: str) -> dict:
 
 CAPABLE_MATCHER_QS = ["how far can I go?", "are my tyres okay?", "what's the engine temperature?",
                       "when is my next service due?"]
-# Phrasings the word tables do not place (or not with certainty): the hybrid router asks the model.
-CAPABLE_MODEL_QS = ["um is the passenger side one holding air", "the car won't start, is it the battery thing",
-                    "what's the top speed of a Porsche 911", "quanta benzina c'è nel serbatoio",
-                    "so like do i need to stop somewhere soon or what"]
+# Phrasings the word tables do not place (or not with certainty): the hybrid router asks the model
+# (checked with route(q, Context(), None): no topic word, or a long question). Until 2026-12 the set
+# held "um is the passenger side one holding air", "the car won't start, is it the battery thing" and
+# "quanta benzina c'è nel serbatoio", which the tables now place with certainty (matcher-routed).
+CAPABLE_MODEL_QS = ["so like do i need to stop somewhere soon or what", "is it ok to keep going like this",
+                    "uh how's she holding up", "anything I should know before the long drive tomorrow",
+                    "we've been on the motorway for two hours with the kids asleep in the back and I was "
+                    "wondering whether the car is okay to keep going until we get to grandma's"]
 
 CAPABLE_READY_CHILD = r"""
 import json, os, resource, sys, time
@@ -594,7 +598,7 @@ def main(argv=None) -> int:
           f"Python {env['python']}, {env['cpus']} CPUs, n_threads={os.cpu_count()}")
     if naive_info:
         pt = naive_info["prompt_tokens"]
-        print(f"naive: fresh Llama(n_ctx=2048), llm.reset() before every call, stream=True, "
+        print(f"naive: fresh Llama(n_ctx=4096), llm.reset() before every call, stream=True, "
               f"max_tokens={naive_info['max_tokens']}, {naive_info['ttft_ms'][base_key]['n']} questions")
         print(f"  prompt tokens: system+question {pt['plain']}, with tools= {pt['tools_param']}, "
               f"tools JSON in the system prompt {pt['tools_in_prompt']}")
