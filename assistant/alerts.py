@@ -23,11 +23,7 @@ from typing import Callable
 from assistant.answer.render import Style
 from assistant.state.signals import TELLTALES
 from assistant.state.store import VehicleState
-from assistant.state.telltales import is_critical
-
-def _non_critical() -> tuple[str, ...]:
-    from assistant.state.telltales import announced_lamps
-    return announced_lamps()      # from data/telltales.yaml: warnings, and lamps marked announce: true
+from assistant.state.telltales import announced_lamps, is_critical
 
 
 @dataclass(frozen=True)
@@ -48,7 +44,7 @@ class AlertMonitor:
         self.style = style or Style()
         self.on_alert = on_alert or (lambda a: None)
         self.announce_non_critical = announce_non_critical
-        self._non_critical = _non_critical()
+        self._non_critical = announced_lamps()     # data/telltales.yaml: warnings, and announce: true
         self.reminder_s = reminder_s
         self.min_repeat_s = min_repeat_s
         self.poll_s = poll_s

@@ -772,10 +772,9 @@ def render(results: list[tuple[str, BaseModel]], style: Style) -> Rendering:
     """The render stage: ``(tool name, result)`` pairs in the order they were asked."""
     out = Rendering()
     speaker = _Speaker(style, out)
-    # A history that cannot tell yet ("not enough history") comes after the live readings of the
-    # same turn ("is it losing air?": the tyre's pressure now answers first).
-    results = sorted(results, key=lambda nr: nr[0] == "get_insights" and len(results) > 1
-                     and getattr(nr[1], "status", "ok") != "ok")
+    # A result that cannot tell yet (``said_last``: a history too short to show a trend) comes
+    # after the other results of the turn ("is it losing air?": the tyre's pressure answers first).
+    results = sorted(results, key=lambda nr: len(results) > 1 and getattr(nr[1], "said_last", False))
     for name, result in results:
         before, marked = len(out.sentences), len(out.primary)
         RENDERERS[name](result, speaker, out)

@@ -49,6 +49,11 @@ class InsightsResult(BaseModel):
     live: list[Quantity] = Field(default_factory=list, description="the live reading of what was asked, when read")
     problem: Optional[str] = Field(None, description="why the history is unavailable or was restarted")
 
+    @property
+    def said_last(self) -> bool:
+        """Nothing to tell from the history yet: said after the turn's live readings."""
+        return self.status != "ok"
+
 
 def get_insights(view, args: InsightsArgs) -> InsightsResult:
     live = []
