@@ -84,8 +84,13 @@ def test_normal_drive_invents_no_trend_and_no_history_is_not_called_normal():
 
 
 def test_weak_battery_says_the_resting_voltage_then_and_now():
-    out = _ask("--no-model", "--scenario", "weak_12v_battery", "how is the battery doing?")
-    assert out.startswith("The 12 V battery is getting weaker: its resting voltage fell from 12.7 V to 12.2 V in 14 days")
+    res = json.loads(_ask("--no-model", "--scenario", "weak_12v_battery", "--json", "how is the battery doing?"))
+    out = res["answer"]
+    (weak,) = next(t for t in res["tools"] if t["name"] == "get_insights")["result"]["insights"]
+    days = round(next(e for e in weak["evidence"] if e["name"] == "days")["value"])
+    assert days in (13, 14)        # the past's two weeks of wake-ups, counted from the hour of the run
+    assert out.startswith("The 12 V battery is getting weaker: its resting voltage fell from 12.7 V to 12.2 V "
+                          f"in {days} days")
     assert "the dip at engine start" in out and "The 12 volt battery voltage is 12.2 V." in out
 
 
