@@ -120,3 +120,18 @@ def test_no_history_and_too_little_history_are_said_and_no_trend_only_with_enoug
     assert ok.text == "I see no worrying trend in the last 30 days of history."
     assert grounding.check(ok.text, ok).grounded
     assert not grounding.check("I see no worrying trend in the last 60 days of history.", ok).grounded
+
+
+def test_a_scenario_past_is_the_same_history_whatever_the_hour_of_the_run():
+    """A scenario's past ends at the moment the scenario starts: started 5 h 17 min later it is
+    the same samples and events shifted by that much, so "14 days ago" and every value say the
+    same on every run (the battery's day count used to be 13 or 14 by the hour)."""
+    from assistant.history.synth import Past, generate
+    past = Past.model_validate({"days": 14, "seed": 2, "battery": {"resting": {"start": 12.6, "end": 12.1}}})
+    now = {E.RR: 230.0, "Vehicle.LowVoltageBattery.CurrentVoltage": 12.1, "Vehicle.TraveledDistance": 42000.0}
+    shift = 5 * 3600 + 17 * 60
+    s1, e1 = generate(past, now, T_END)
+    s2, e2 = generate(past, now, T_END + shift)
+    assert len(s1) == len(s2) > 1000 and len(e1) == len(e2) > 20
+    assert all(a[0] == b[0] and a[2] == b[2] and abs(b[1] - a[1] - shift) < 1e-3 for a, b in zip(s1, s2))
+    assert all(a.kind == b.kind and abs(b.t - a.t - shift) < 1e-3 for a, b in zip(e1, e2))

@@ -136,7 +136,12 @@ def generate(past: Past, now: dict[str, Any], t_end: float,
              capabilities: set[str] | None = None) -> tuple[list[tuple[str, float, float]], list]:
     """``(samples, events)`` for ``past.days`` of driving ending at ``t_end`` (Unix seconds);
     ``now`` holds the values at ``t_end`` (the scenario's signals): the history ends there.
-    Only signals in ``now`` (or the past's own) and in ``capabilities`` are written."""
+    Only signals in ``now`` (or the past's own) and in ``capabilities`` are written.
+
+    The past is laid out on synthetic days that begin at ``t_end - days`` (drive hours and the
+    ambient's daily swing count from there), not on the calendar: the same ``past`` gives the same
+    history, shifted in time, whatever the hour of the run, so day counts ("14 days ago") and
+    every value are reproducible."""
     from assistant.history.store import Event
     rng = random.Random(past.seed)
     days = past.days
@@ -162,7 +167,7 @@ def generate(past: Past, now: dict[str, Any], t_end: float,
 
     def ambient(t: float) -> float:
         d = (t - t0) / DAY
-        hour = (t % DAY) / 3600.0
+        hour = ((t - t0) % DAY) / 3600.0         # hours of the synthetic day (see generate)
         return past.ambient.mean_c + past.ambient.swing_c / 2 * math.sin(2 * math.pi * (hour - 9) / 24) \
             + drift[min(int(d), len(drift) - 1)]
 
@@ -175,7 +180,7 @@ def generate(past: Past, now: dict[str, Any], t_end: float,
     hours = [7.5, 17.5, 12.5, 20.0, 9.5, 15.0, 22.0, 6.0][:past.drives.per_day]
     dur = past.drives.minutes * 60
     starts = []
-    day0 = math.floor(t0 / DAY) * DAY
+    day0 = t0
     for k in range(n_days + 2):
         if k in past.drives.skip_days:
             continue
