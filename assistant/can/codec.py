@@ -73,14 +73,18 @@ class MessageCodec:
     dtc: Mapping | None = None
 
     def mapped_decoder(self) -> Callable[[bytes], dict] | None:
-        """A decoder of only the signals this profile maps, for a message that is not
-        multiplexed (None otherwise: those go through ``Message.decode``).
+        """A decoder of only the signals this profile maps, to their **raw** values, for a
+        message that is not multiplexed (None otherwise: those go through ``Message.decode``).
 
-        cantools' own ``decode_data`` with a format compiled for those signals: the same values
-        as ``message.decode(data, decode_choices=False)`` gives for them (checked on every RAV4
-        frame by tests/test_ingest_cache.py), without unpacking and scaling the signals nobody
-        asked for (rolling counters, checksums, ...). A real message maps one or two of its
-        signals: this halves the cost of a decoded frame (``bench/can_ingest.py``)."""
+        cantools' own ``decode_data`` with a format compiled for those signals and
+        ``scaling=False``: the same values as ``message.decode(data, decode_choices=False,
+        scaling=False)`` gives for them (checked on random payloads of every profile by
+        tests/test_ingest_cache.py), without unpacking the signals nobody asked for (rolling
+        counters, checksums, ...). The reader turns a raw value into its canonical value through
+        a per-signal memo (:class:`assistant.can.reader.FrameDecoder`), calling the signal's
+        ``conversion.raw_to_scaled`` and the mapping's ``decode`` only for a raw value it has not
+        seen: a real message maps one or two of its signals and their raw values repeat
+        (``bench/can_ingest.py``)."""
         msg = self.message
         if msg.is_multiplexed() or self.dtc is not None or msg.is_container:
             return None
@@ -91,7 +95,7 @@ class MessageCodec:
         length = msg.length
 
         def decode(data, signals=signals, formats=formats, length=length, decode_data=decode_data):
-            return decode_data(data, length, signals, formats, False, True, False, True)
+            return decode_data(data, length, signals, formats, False, False, False, True)
         return decode
 
     def carries(self, values: dict[str, Any]) -> bool:

@@ -79,6 +79,9 @@ class _DtcCycle:
         self.current = False                     # every frame since publishing agreed with it
 
 
+_MEMO_MAX = 4096      # values remembered per signal (see FrameDecoder._entries)
+
+
 class FrameDecoder(can.Listener):
     """Decode the frames of one vehicle profile into a VehicleState.
 
@@ -115,9 +118,11 @@ class FrameDecoder(can.Listener):
     t_log)`` or ``snapshot(now=t_log)``. There a frame going back less than ``stale_after`` is
     out of order, and a bigger jump back is a restarted recording (logs joined or looped).
 
-    Decoding: a message that is not multiplexed decodes only the signals the profile maps
-    (:meth:`MessageCodec.mapped_decoder`, cantools' own ``decode_data``); the others (DTC
-    reports, multiplexed messages) go through ``Message.decode``.
+    Decoding: a message that is not multiplexed decodes only the signals the profile maps, to
+    their raw values (:meth:`MessageCodec.mapped_decoder`, cantools' own ``decode_data``), then
+    each raw value goes through the signal's cantools conversion and the mapping's ``decode``,
+    once per distinct raw value (a per-signal memo: a speed or a door bit takes few values in a
+    drive); the others (DTC reports, multiplexed messages) go through ``Message.decode``.
 
     Payload cache: a frame whose bytes equal those of the last frame decoded with its id skips
     the cantools decode and the conversions and reuses their values ("not available" included);
@@ -168,11 +173,22 @@ class FrameDecoder(can.Listener):
         self._cache = {fid: [None, (), None, False] for fid in profile.codecs}
         self._plan = {
             fid: (c.message, c.message.is_extended_frame, c.message.length,
-                  tuple((m.signal, m.canonical, m.decode, self._sources[m.canonical]) for m in c.mappings), c,
+                  self._entries(c), c,
                   self._order[fid], tuple(m.canonical for m in c.mappings),
                   min(m.stale_after for m in c.mappings + ([c.dtc] if c.dtc else [])),
                   self._cache[fid], c.dtc is None, c.mapped_decoder())
             for fid, c in profile.codecs.items()}
+
+    def _entries(self, codec: MessageCodec) -> tuple:
+        """Per mapped signal of one frame id: (DBC signal, canonical, Mapping.decode, source, memo,
+        raw -> physical). A message decoded by ``mapped_decoder`` gives raw values, scaled here
+        with the signal's own cantools conversion; one decoded by ``Message.decode`` gives
+        physical values (raw -> physical is None). ``memo`` maps a value seen before to its
+        canonical value (a decode is a function of the value), up to ``_MEMO_MAX`` values."""
+        raw = codec.mapped_decoder() is not None
+        return tuple((m.signal, m.canonical, m.decode, self._sources[m.canonical], {},
+                      m.message.get_signal_by_name(m.signal).conversion.raw_to_scaled if raw else None)
+                     for m in codec.mappings)
 
     def reset_order(self) -> None:
         """Forget the last timestamp of every id (a new bus session may restart its clock)."""
@@ -254,14 +270,18 @@ class FrameDecoder(can.Listener):
             bad = None
             na = False
             vals = []
-            for sig, canonical, dec, source in entries:
-                v = decoded.get(sig)
-                if v is not None:
-                    c = dec(v)
+            for sig, canonical, dec, source, memo, to_phys in entries:
+                r = decoded.get(sig)
+                if r is not None:
+                    c = memo.get(r)
+                    if c is None:        # a value not seen yet: cantools' scaling, then the mapping
+                        c = dec(r if to_phys is None else to_phys(r, False))
+                        if len(memo) < _MEMO_MAX:
+                            memo[r] = c
                     if c is OUT_OF_RANGE or c is NOT_AVAILABLE:      # rare: kept off the common path
                         na = True
                         if c is OUT_OF_RANGE:
-                            bad = (bad or []) + [(canonical, v)]
+                            bad = (bad or []) + [(canonical, r if to_phys is None else to_phys(r, False))]
                             c = NOT_AVAILABLE
                     vals.append((canonical, c, source))
             if cacheable:
