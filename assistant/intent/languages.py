@@ -70,6 +70,17 @@ class UnitOnly(BaseModel):
     tail: list[str] = Field(default_factory=list, description="words that may come after it")
 
 
+class WordsOnly(BaseModel):
+    """A turn that is nothing but one of ``words`` with lead and tail words around it ("and on
+    petrol?", "what about the battery only"): single-word patterns, like :class:`UnitOnly`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lead: list[str] = Field(default_factory=list, description="words that may come before")
+    words: list[str] = Field(description="the words the turn is about")
+    tail: list[str] = Field(default_factory=list, description="words that may come after")
+
+
 def _sense_target(v: str) -> str:
     if v == NOTHING or v in CALL_TOPICS or v in CATALOG:
         return v
@@ -201,6 +212,19 @@ class LanguageIntents(BaseModel):
     conjunctions: Patterns = Field(NEVER, description="words that join two questions in one turn")
     # Follow-ups ("and in miles?").
     units: dict[str, Patterns] = Field(default_factory=dict, description="unit -> words that ask for it")
+    # Elliptical follow-ups, read only for a turn with no topic of its own right after a turn that
+    # called tools (assistant/intent/router.py): "and the battery?", "what about 160?", "is that
+    # too low?", "and the battery one?" after a warnings turn.
+    followup_battery: Patterns = Field(NEVER, description="the traction battery, after a range or energy turn "
+                                                          "(besides battery_words)")
+    followup_judgement: Patterns = Field(NEVER, description="asks whether the last answer is a problem "
+                                                            "(is that too low / enough / ok): the previous calls again")
+    followup_lamp: Patterns = Field(NEVER, description="a lamp referred to as 'one' after a warnings turn "
+                                                       "('the battery one'): read as lamp_word")
+    lamp_word: str = Field("light", description="what followup_lamp is read as (the word warnings_about knows)")
+    energy_only: Optional[WordsOnly] = Field(None, description="a turn that names only an energy ('and on "
+                                                               "petrol?'): after a range turn, the range on it")
+    _energy_only_rx: Optional[re.Pattern] = PrivateAttr(None)
     unit_only: Optional[UnitOnly] = None
     _unit_only_rx: Optional[re.Pattern] = PrivateAttr(None)
     _distance_rx: re.Pattern = PrivateAttr(None)
@@ -267,6 +291,8 @@ class LanguageIntents(BaseModel):
     def _compile(self) -> "LanguageIntents":
         self._unit_only_rx = (unit_only_pattern(self.unit_only.lead, self.unit_only.units, self.unit_only.tail)
                               if self.unit_only else None)
+        self._energy_only_rx = (unit_only_pattern(self.energy_only.lead, self.energy_only.words, self.energy_only.tail)
+                                if self.energy_only else None)
         km = "|".join(self.distance_units.get("km", [])) or DEFAULT_KM
         mi = "|".join(self.distance_units.get("mi", [])) or DEFAULT_MI
         self._distance_rx = distance_pattern(km, mi)
@@ -277,6 +303,10 @@ class LanguageIntents(BaseModel):
     def unit_only_rx(self) -> re.Pattern | None:
         """The full-match pattern of a units-only turn, or None when the file has none."""
         return self._unit_only_rx
+
+    def energy_only_rx(self) -> re.Pattern | None:
+        """The full-match pattern of an energy-only turn, or None when the file has none."""
+        return self._energy_only_rx
 
     def distance_rx(self) -> re.Pattern:
         """A number and one of this language's distance units (:func:`extract.distance_pattern`)."""

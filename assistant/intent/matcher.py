@@ -36,6 +36,7 @@ resolved against the previous turn by :mod:`assistant.intent.router`, with :func
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
@@ -49,7 +50,8 @@ from assistant.state.telltales import best_fits
 from assistant.tools.schemas import ToolCall
 
 __all__ = ["distance_km", "match", "match_table", "analyse", "uncertainty", "Analysis", "is_off_topic", "unit_change",
-           "unit_requested", "is_unit_only", "wheel_of", "normalise"]
+           "unit_requested", "is_unit_only", "wheel_of", "normalise", "FollowUp", "followup",
+           "is_energy_only"]
 
 # Reasons (the words :func:`uncertainty` says); the classes behind them are the tables'.
 NO_TOPIC = "no topic word"
@@ -176,6 +178,60 @@ def is_unit_only(question: str) -> bool:
     """The turn asks for nothing but other units ("and in psi?", "can you say that in miles please")."""
     q = normalise(question)
     return any(rx.fullmatch(q) for t in languages.tables() if (rx := t.unit_only_rx()) is not None)
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """What an elliptical follow-up names, for a turn with no topic of its own (the router applies
+    it to the previous turn's calls): an energy (``source``, "and on petrol?", "and the
+    battery?"), a bare number (``number``, "what about 160?": a destination in the unit the
+    driver is using), a judgement of the last answer (``judgement``, "is that too low?", "is that
+    enough to start the car?") or a lamp referred to as "one" (``lamp``, "and the battery one?":
+    the get_warnings call the words give)."""
+
+    source: str | None = None
+    number: float | None = None
+    number_unit: str | None = None      # "km" | "mi" when the turn said it
+    judgement: bool = False
+    lamp: ToolCall | None = None
+
+
+_NUMBER = re.compile(r"(?<![\w.,])(\d+(?:[.,]\d+)?)(?![\w.,]|\s*%)")
+
+
+def followup(question: str) -> FollowUp:
+    """:class:`FollowUp` for a short turn with no topic of its own (in its language's words)."""
+    q = normalise(question)
+    t = _table(q)
+    q = _repair(t, q)
+    if extract.word_count(q) > FOLLOWUP_WORDS:
+        return FollowUp()
+    battery = bool(t.battery_words.search(q) or t.followup_battery.search(q))
+    fuel = bool(t.fuel_words.search(q))
+    source = "battery" if battery and not fuel else "fuel" if fuel and not battery else None
+    number, number_unit = None, None
+    m = t.distance_rx().search(q)
+    if m:
+        number, number_unit = float(m.group(1).replace(",", ".")), "mi" if m.group(2) else "km"
+    elif len(found := _NUMBER.findall(q)) == 1:
+        number = float(found[0].replace(",", "."))
+    lamp = None
+    if t.followup_lamp.search(q):
+        a = _analyse(t, t.followup_lamp.sub(t.lamp_word, q))
+        lamp = next((c for c in a.calls if c.name == "get_warnings"
+                     and (c.arguments.get("about", "all") != "all" or c.arguments.get("colour") or c.arguments.get("shape"))),
+                    None)
+    return FollowUp(source, number, number_unit, bool(t.followup_judgement.search(q)), lamp)
+
+
+def is_energy_only(question: str) -> bool:
+    """The turn names an energy and nothing else ("and on petrol?", "what about the battery
+    only"): after a range turn it asks for the range on that energy, not for the level."""
+    q = normalise(question)
+    return any(rx.fullmatch(q) for t in languages.tables() if (rx := t.energy_only_rx()) is not None)
+
+
+FOLLOWUP_WORDS = 10     # a longer turn with no topic of its own is not an elliptical follow-up
 
 
 # ----------------------------------------------------------------------------- the rules

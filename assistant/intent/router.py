@@ -7,8 +7,9 @@
    when :func:`matcher.uncertainty` has no reason against them (the fast path, the common case);
 3. the previous turn settles what the question leaves open — a topic only guessed (a wheel
    named alone, a shared word's usual sense) right after a turn on that topic, "what about the
-   rear ones?", "and in miles?" — only when the new turn has no topic of its own (a topic switch
-   wins over the previous turn); a clear decline ("tell me a joke") is declined;
+   rear ones?", "and in miles?", "and on petrol?", "what about 160?", "is that too low?" — only
+   when the new turn has no topic of its own (a topic switch wins over the previous turn); a
+   clear decline ("tell me a joke") is declined;
 4. otherwise, when a ``model_router`` is given and the question is unplaced or its guess is of
    a class the model routes better (:data:`ASK_MODEL_FOR`, measured), the model decides: a
    non-empty list of calls is used (source ``model``), ``[]`` says the question is not about
@@ -81,8 +82,11 @@ def _dimensions_of(call: ToolCall) -> set[str]:
 
 
 def _followup(question: str, context: Context, unit: str | None) -> Route | None:
-    """The previous turn's calls for a turn that names only a wheel or asks for a unit (a unit
-    after a number is a distance given, not a unit asked for)."""
+    """The previous turn's calls, completed by a turn that has no topic of its own: a wheel
+    ("what about the rears?"), a unit asked for ("and in miles?"; a unit after a number is a
+    distance given, not a unit asked for), an energy or a bare number after a range or energy
+    turn ("and on petrol?", "what about 160?"), a lamp after a warnings turn ("and the battery
+    one?"), or a judgement of the last answer ("is that too low?": the same calls again)."""
     last = context.last_calls
     if not last:
         return None
@@ -90,6 +94,26 @@ def _followup(question: str, context: Context, unit: str | None) -> Route | None
     if wheel and any(c.name == "get_tyre_pressures" for c in last):
         return Route([ToolCall("get_tyre_pressures", {"wheel": wheel})], "followup", unit)
     if matcher.unit_requested(question):
+        return Route(list(last), "followup", unit)
+    f = matcher.followup(question)
+    if f.lamp is not None and any(c.name == "get_warnings" for c in last):
+        return Route([f.lamp], "followup", unit)
+    energy = [c for c in last if c.name in ("get_range", "get_energy_level")]
+    ranged = any(c.name == "get_range" for c in energy)
+    if energy and (f.source or (f.number is not None and ranged)):
+        km = f.number      # a bare number is in the unit the driver has been using
+        if km is not None and (f.number_unit or context.units.get("distance", "km")) == "mi":
+            km = round(km * units.KM_PER_MILE, 1)
+        calls = []
+        for c in energy:
+            args = dict(c.arguments)
+            if f.source:
+                args["source"] = f.source
+            if km is not None and c.name == "get_range":
+                args["destination_km"] = km
+            calls.append(ToolCall(c.name, args))
+        return Route(calls, "followup", unit)
+    if f.judgement:
         return Route(list(last), "followup", unit)
     return None
 
@@ -104,6 +128,11 @@ def route(question: str, context: Context, model_router: ModelRouter | None = No
         dim = units.dimension(unit)
         calls = [c for c in context.last_calls if dim in _dimensions_of(c)] or list(context.last_calls)
         return Route(calls, "followup", unit)
+    if context.last_calls and matcher.is_energy_only(question):
+        # "and on petrol?" after a range turn: the range on that energy (not the fuel level).
+        followup = _followup(question, context, unit)
+        if followup is not None:
+            return followup
     a = matcher.analyse(question)
     calls = list(a.calls)
     reason = matcher.uncertainty(question, calls)
