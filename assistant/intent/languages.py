@@ -210,6 +210,9 @@ class LanguageIntents(BaseModel):
     request_leads: Patterns = Field(NEVER, description="words that start the request in a long question")
     narrative: Patterns = Field(NEVER, description="a story before the request (I was driving, yesterday)")
     conjunctions: Patterns = Field(NEVER, description="words that join two questions in one turn")
+    question_start: Patterns = Field(NEVER, description="how a clause that asks or requests begins (what, how, is, "
+                                                        "can I, tell me); in a long question the statements "
+                                                        "before the first such clause are context")
     # Follow-ups ("and in miles?").
     units: dict[str, Patterns] = Field(default_factory=dict, description="unit -> words that ask for it")
     # Elliptical follow-ups, read only for a turn with no topic of its own right after a turn that

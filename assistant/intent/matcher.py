@@ -427,6 +427,28 @@ def _drop_preamble(t: LanguageIntents, q: str) -> str:
     return rest if _topics(t, rest).at else q
 
 
+_CLAUSE_END = re.compile(r"[,;:.!?]+\s*|\s+-+\s+")
+
+
+def _drop_statements(t: LanguageIntents, q: str) -> str:
+    """A long question whose request follows statements ("the car needs its MOT soon, my kid's
+    birthday is on Saturday, but what I want to know is how fast I'm going"): the statements
+    before the first clause that asks or requests (``question_start``) hidden, when what is left
+    asks a topic. A question that starts by asking keeps everything (two requests stay two)."""
+    start = 0
+    for m in [None, *_CLAUSE_END.finditer(q)]:
+        pos = 0 if m is None else m.end()
+        if t.question_start.match(q, pos):
+            start = pos
+            break
+    else:
+        return q
+    if start == 0:
+        return q
+    rest = " " * start + q[start:]
+    return rest if _topics(t, rest).at else q
+
+
 def _two_topics(t: LanguageIntents, q: str, hits: list[tuple[int, ToolCall]]) -> bool:
     """Two calls with no word joining two questions between them ("fuel level tyre pressure")."""
     return any(not t.conjunctions.search(q, a, b) for (a, _), (b, _) in zip(hits, hits[1:]))
@@ -444,7 +466,7 @@ def _analyse(t: LanguageIntents, q: str) -> Analysis:
     n = extract.word_count(q)
     if n > t.long_question_words:
         reasons.append(f"long question ({n} words)")
-        q = _drop_preamble(t, q)
+        q = _drop_statements(t, _drop_preamble(t, q))
     found = _topics(t, q)
     for d in t.declines:
         if d.words.search(q) and not any(found.asks(u) for u in d.unless):
