@@ -348,7 +348,10 @@ def _topics(t: LanguageIntents, q: str) -> _Topics:
     return found
 
 
-def _calls(t: LanguageIntents, q: str, found: _Topics) -> list[tuple[int, ToolCall]]:
+def _calls(t: LanguageIntents, q: str, found: _Topics, whole: str | None = None) -> list[tuple[int, ToolCall]]:
+    """One call per topic found, in the order of the question. ``whole``: the question before
+    its context was hidden (a long question), where a destination distance told in the context
+    ("it's about 180 km from here, can we make it?") is still read."""
     source = extract.energy_source(q, t.battery_words, t.fuel_words)
     sourced: dict[str, Any] = {"source": source} if source != "any" else {}
     order = {topic: i for i, topic in enumerate(t.same_place_order)}
@@ -356,6 +359,8 @@ def _calls(t: LanguageIntents, q: str, found: _Topics) -> list[tuple[int, ToolCa
     for target, pos in found.at.items():
         if target == "range":
             dest = extract.destination_km(q, t.distance_rx())
+            if dest is None and whole is not None:
+                dest = extract.destination_km(whole, t.distance_rx())
             call = ToolCall("get_range", ({"destination_km": dest} if dest is not None else {}) | sourced)
         elif target == "energy":
             call = ToolCall("get_energy_level", sourced)
@@ -464,6 +469,7 @@ def _analyse(t: LanguageIntents, q: str) -> Analysis:
     if t.not_a_car_question.search(q):
         return Analysis(declined=NOT_A_CAR_QUESTION, reasons=tuple(reasons), decline_certain=not reasons, **base)
     n = extract.word_count(q)
+    whole = q
     if n > t.long_question_words:
         reasons.append(f"long question ({n} words)")
         q = _drop_statements(t, _drop_preamble(t, q))
@@ -474,7 +480,7 @@ def _analyse(t: LanguageIntents, q: str) -> Analysis:
                 reasons.append(d.reason)
             return Analysis(declined=d.reason, reasons=tuple(reasons), decline_certain=d.certain and not reasons,
                             **base)
-    hits = _calls(t, q, found)
+    hits = _calls(t, q, found, whole)
     guess = bool(found.reasons) and not reasons
     reasons += found.reasons
     if not hits and found.masked:

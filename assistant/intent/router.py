@@ -91,7 +91,11 @@ def _followup(question: str, context: Context, unit: str | None) -> Route | None
     if not last:
         return None
     wheel = matcher.wheel_of(matcher.normalise(question))
-    if wheel and any(c.name == "get_tyre_pressures" for c in last):
+    tyres = [c for c in last if c.name == "get_tyre_pressures"]
+    if wheel and tyres:
+        before = str(tyres[0].arguments.get("wheel", "all"))
+        if wheel in ("left", "right") and before.startswith(("front_", "rear_")):
+            wheel = before.split("_")[0] + "_" + wheel      # "and the left one?" after the front right: same axle
         return Route([ToolCall("get_tyre_pressures", {"wheel": wheel})], "followup", unit)
     if matcher.unit_requested(question):
         return Route(list(last), "followup", unit)
