@@ -119,7 +119,7 @@ class FrameDecoder(can.Listener):
     out of order, and a bigger jump back is a restarted recording (logs joined or looped).
 
     Decoding: a message that is not multiplexed decodes only the signals the profile maps, to
-    their raw values (:meth:`MessageCodec.mapped_decoder`, cantools' own ``decode_data``), then
+    their raw values (:meth:`MessageCodec.mapped_decoder`, cantools' compiled formats), then
     each raw value goes through the signal's cantools conversion and the mapping's ``decode``,
     once per distinct raw value (a per-signal memo: a speed or a door bit takes few values in a
     drive); the others (DTC reports, multiplexed messages) go through ``Message.decode``.
