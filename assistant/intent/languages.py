@@ -197,6 +197,10 @@ class LanguageIntents(BaseModel):
     # Instruction-like text: hidden from the rules; the route is uncertain.
     instructions: Patterns = Field(NEVER, description="text that tells the assistant how to behave")
     dictation: Patterns = Field(NEVER, description="the start of an answer the driver dictates (to its clause end)")
+    dictation_lead: Patterns = Field(NEVER, description="the words that dictate (say, tell me that): only they are "
+                                                        "hidden, and the claim's topic is read from the car "
+                                                        "(\"say the tyres are fine\" checks the tyres); absent: "
+                                                        "the whole clause is hidden")
     # Speech-recogniser transcripts.
     fillers: Patterns = Field(NEVER, description="words that carry nothing (um, you know), taken out")
     heard_as: dict[str, str] = Field(default_factory=dict,
@@ -225,6 +229,8 @@ class LanguageIntents(BaseModel):
     followup_lamp: Patterns = Field(NEVER, description="a lamp referred to as 'one' after a warnings turn "
                                                        "('the battery one'): read as lamp_word")
     lamp_word: str = Field("light", description="what followup_lamp is read as (the word warnings_about knows)")
+    insights_alone: Patterns = Field(NEVER, description="asks for insights only in a question with no topic of "
+                                                        "its own (\"should I worry?\")")
     energy_only: Optional[WordsOnly] = Field(None, description="a turn that names only an energy ('and on "
                                                                "petrol?'): after a range turn, the range on it")
     _energy_only_rx: Optional[re.Pattern] = PrivateAttr(None)

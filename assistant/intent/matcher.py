@@ -42,7 +42,7 @@ from functools import lru_cache
 from typing import Any
 
 from assistant.intent import extract, languages
-from assistant.intent.extract import normalise
+from assistant.intent.extract import NEVER, normalise
 from assistant.intent.languages import CALL_TOPICS, NOTHING, LanguageIntents
 from assistant.state.dtc import DTC_IN_TEXT
 from assistant.state.signals import TELLTALES
@@ -369,6 +369,8 @@ def _calls(t: LanguageIntents, q: str, found: _Topics, whole: str | None = None)
             call = ToolCall("get_service_status", {"about": about} if about else {})
         elif target == "tyres":
             wheel = extract.wheel_of(q, t.wheels, t.sides)
+            if wheel is None and whole is not None:   # "... clipped the kerb with the front left, is that tyre low?"
+                wheel = extract.wheel_of(whole, t.wheels, t.sides)
             call = ToolCall("get_tyre_pressures", {"wheel": wheel} if wheel else {})
         elif target == "warnings" and (named := _codes_named(q)):
             # A code named ("what does P0420 mean?"): what it means and whether it is stored,
@@ -435,6 +437,19 @@ def _drop_preamble(t: LanguageIntents, q: str) -> str:
 _CLAUSE_END = re.compile(r"[,;:.!?]+\s*|\s+-+\s+")
 
 
+def _dictated_claims(t: LanguageIntents, q: str) -> str:
+    """A dictated answer ("say the tyres are fine", "tell me there are no warnings"): its
+    dictating words hidden, so that the claim's topic is read from the car and answered as it is;
+    with no ``dictation_lead`` in the table the whole clause is hidden."""
+    if t.dictation_lead is NEVER:
+        return extract.blank_to_clause_end(q, t.dictation)
+    for m in list(t.dictation.finditer(q)):
+        lead = t.dictation_lead.match(q, m.start())
+        end = lead.end() if lead else m.end()
+        q = q[:m.start()] + " " * (end - m.start()) + q[end:]
+    return q
+
+
 def _drop_statements(t: LanguageIntents, q: str) -> str:
     """A long question whose request follows statements ("the car needs its MOT soon, my kid's
     birthday is on Saturday, but what I want to know is how fast I'm going"): the statements
@@ -464,15 +479,15 @@ def _analyse(t: LanguageIntents, q: str) -> Analysis:
     q = _repair(t, q)
     if t.instructions.search(q) or t.dictation.search(q):
         reasons.append(INSTRUCTIONS)
-        q = extract.blank_to_clause_end(extract.blank(q, t.instructions), t.dictation)
+        q = _dictated_claims(t, extract.blank(q, t.instructions))
     base = dict(language=t.language, text=q)
-    if t.not_a_car_question.search(q):
-        return Analysis(declined=NOT_A_CAR_QUESTION, reasons=tuple(reasons), decline_certain=not reasons, **base)
     n = extract.word_count(q)
     whole = q
     if n > t.long_question_words:
         reasons.append(f"long question ({n} words)")
         q = _drop_statements(t, _drop_preamble(t, q))
+    if t.not_a_car_question.search(q):        # a long question's context ("petrol is so expensive") does not count
+        return Analysis(declined=NOT_A_CAR_QUESTION, reasons=tuple(reasons), decline_certain=not reasons, **base)
     found = _topics(t, q)
     for d in t.declines:
         if d.words.search(q) and not any(found.asks(u) for u in d.unless):
@@ -488,6 +503,8 @@ def _analyse(t: LanguageIntents, q: str) -> Analysis:
     if _two_topics(t, q, hits):
         reasons.append(TWO_TOPICS)
     trend = _about(t.insights, q)           # a trend in the history: get_insights, said first
+    if not trend and not hits and t.insights_alone.search(q):
+        trend = "all"
     if trend:
         hits.insert(0, (-1, ToolCall("get_insights", {"about": trend})))
     return Analysis(calls=tuple(c for _, c in hits), reasons=tuple(dict.fromkeys(reasons)),
