@@ -8,9 +8,13 @@ the rules below are the same for every language. :func:`analyse` goes through th
 
 1. *Repair a transcript*: fillers out ("um", "you know"), mishearings rewritten ("break light"),
    spoken codes and distances as digits ("p zero four two zero", "thirty km").
-2. *Hide what asks for nothing*: instruction-like text ("ignore your rules") and a dictated answer
-   ("say there are no warnings", to its clause end); in a long question, a story told before the
-   request ("I was driving to work and ... can you tell me ...") when the request has a topic.
+2. *Hide what asks for nothing*: instruction-like text ("ignore your rules") and the dictating
+   words of a dictated answer ("say", "tell me that": the claim after them is read as a question
+   about the car, so "say the tyres are fine" reads the tyres and the answer says what they
+   are); in a long question, a story told before the request ("I was driving to work and ... can
+   you tell me ...") and statements before the first clause that asks ("the car needs its MOT
+   soon, ..., but what I want to know is ..."), when the request has a topic (a destination
+   distance or a wheel told in them still counts).
 3. *Decline* a question that is not about the car's state (``not_a_car_question``: prices, music).
 4. *Topics*: each topic (range, energy, warnings, service, tyres, each signal) whose patterns
    match gives one tool call, with its arguments (a destination distance, which tyre, which
@@ -29,9 +33,10 @@ Each rule that guesses records why (:attr:`Analysis.reasons`); :func:`uncertaint
 so that the router (:mod:`assistant.intent.router`) can ask a capable model instead. A short
 question with one clear topic has no reason and is certain.
 
-Follow-ups that only change a detail ("and in miles?", "what about the rear ones?") are
-resolved against the previous turn by :mod:`assistant.intent.router`, with :func:`unit_change`,
-:func:`unit_requested`, :func:`is_unit_only` and :func:`wheel_of`.
+Follow-ups that only change a detail ("and in miles?", "what about the rear ones?", "and on
+petrol?", "what about 160?", "is that too low?", "and the battery one?") are resolved against the
+previous turn by :mod:`assistant.intent.router`, with :func:`unit_change`, :func:`unit_requested`,
+:func:`is_unit_only`, :func:`is_energy_only`, :func:`wheel_of` and :func:`followup`.
 """
 
 from __future__ import annotations
