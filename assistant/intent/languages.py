@@ -228,6 +228,8 @@ class LanguageIntents(BaseModel):
                                                             "(is that too low / enough / ok): the previous calls again")
     followup_lamp: Patterns = Field(NEVER, description="a lamp referred to as 'one' after a warnings turn "
                                                        "('the battery one'): read as lamp_word")
+    followup_round_trip: Patterns = Field(NEVER, description="after a range turn with a destination: there and "
+                                                             "back ('and back again?'), the distance doubled")
     lamp_word: str = Field("light", description="what followup_lamp is read as (the word warnings_about knows)")
     insights_alone: Patterns = Field(NEVER, description="asks for insights only in a question with no topic of "
                                                         "its own (\"should I worry?\")")

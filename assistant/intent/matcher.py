@@ -191,14 +191,16 @@ class FollowUp:
     it to the previous turn's calls): an energy (``source``, "and on petrol?", "and the
     battery?"), a bare number (``number``, "what about 160?": a destination in the unit the
     driver is using), a judgement of the last answer (``judgement``, "is that too low?", "is that
-    enough to start the car?") or a lamp referred to as "one" (``lamp``, "and the battery one?":
-    the get_warnings call the words give)."""
+    enough to start the car?"), a lamp referred to as "one" (``lamp``, "and the battery one?":
+    the get_warnings call the words give) or the same trip there and back (``round_trip``, "and
+    back again?")."""
 
     source: str | None = None
     number: float | None = None
     number_unit: str | None = None      # "km" | "mi" when the turn said it
     judgement: bool = False
     lamp: ToolCall | None = None
+    round_trip: bool = False
 
 
 _NUMBER = re.compile(r"(?<![\w.,])(\d+(?:[.,]\d+)?)(?![\w.,]|\s*%)")
@@ -226,7 +228,8 @@ def followup(question: str) -> FollowUp:
         lamp = next((c for c in a.calls if c.name == "get_warnings"
                      and (c.arguments.get("about", "all") != "all" or c.arguments.get("colour") or c.arguments.get("shape"))),
                     None)
-    return FollowUp(source, number, number_unit, bool(t.followup_judgement.search(q)), lamp)
+    return FollowUp(source, number, number_unit, bool(t.followup_judgement.search(q)), lamp,
+                    bool(t.followup_round_trip.search(q)))
 
 
 def is_energy_only(question: str) -> bool:

@@ -85,8 +85,9 @@ def _followup(question: str, context: Context, unit: str | None) -> Route | None
     """The previous turn's calls, completed by a turn that has no topic of its own: a wheel
     ("what about the rears?"), a unit asked for ("and in miles?"; a unit after a number is a
     distance given, not a unit asked for), an energy or a bare number after a range or energy
-    turn ("and on petrol?", "what about 160?"), a lamp after a warnings turn ("and the battery
-    one?"), or a judgement of the last answer ("is that too low?": the same calls again)."""
+    turn ("and on petrol?", "what about 160?"; "and back again?" doubles the distance), a lamp
+    after a warnings turn ("and the battery one?"), or a judgement of the last answer ("is that
+    too low?": the same calls again)."""
     last = context.last_calls
     if not last:
         return None
@@ -104,6 +105,10 @@ def _followup(question: str, context: Context, unit: str | None) -> Route | None
         return Route([f.lamp], "followup", unit)
     energy = [c for c in last if c.name in ("get_range", "get_energy_level")]
     ranged = any(c.name == "get_range" for c in energy)
+    trip = next((c.arguments.get("destination_km") for c in energy if c.name == "get_range"), None)
+    if f.round_trip and trip is not None and f.number is None:       # "and back again?"
+        return Route([ToolCall("get_range", {**c.arguments, "destination_km": round(2 * float(trip), 1)})
+                      for c in energy if c.name == "get_range"], "followup", unit)
     if energy and (f.source or (f.number is not None and ranged)):
         km = f.number      # a bare number is in the unit the driver has been using
         if km is not None and (f.number_unit or context.units.get("distance", "km")) == "mi":
