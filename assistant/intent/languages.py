@@ -129,6 +129,8 @@ class Decline(BaseModel):
     reason: str = Field(min_length=1)
     words: Patterns
     unless: list[Topic] = Field(default_factory=list, description="not declined when one of these topics is asked")
+    unless_words: Patterns = Field(NEVER, description="not declined when these words are in the question (another "
+                                                      "car compared with 'mine', 'my own')")
     certain: bool = Field(True, description="false: a capable model may still route it")
 
 

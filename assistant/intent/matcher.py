@@ -498,7 +498,7 @@ def _analyse(t: LanguageIntents, q: str) -> Analysis:
         return Analysis(declined=NOT_A_CAR_QUESTION, reasons=tuple(reasons), decline_certain=not reasons, **base)
     found = _topics(t, q)
     for d in t.declines:
-        if d.words.search(q) and not any(found.asks(u) for u in d.unless):
+        if d.words.search(q) and not any(found.asks(u) for u in d.unless) and not d.unless_words.search(q):
             if not d.certain:
                 reasons.append(d.reason)
             return Analysis(declined=d.reason, reasons=tuple(reasons), decline_certain=d.certain and not reasons,
