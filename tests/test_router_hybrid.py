@@ -1,9 +1,11 @@
 """The hybrid router's contract (assistant/intent/router.py, matcher.uncertainty).
 
-The matcher's certain routes are the fast path and never ask the model; an uncertain route (a
-shared word, a long question, two topics, instruction-like text, another car, no topic word) asks
-the ``model_router`` when one is given: a non-empty list of calls is used, ``[]`` declines, None
-falls back to the matcher's own (uncertain) calls. ``model_router`` here is a plain function
+The matcher's certain routes are the fast path and never ask the model; an uncertain route says
+why (a shared word, a long question, two topics, instruction-like text, another car, no topic
+word); a guess of a class the hybrid policy sends to the model (``router.ASK_MODEL_FOR``, measured:
+no topic word, language unclear) asks the ``model_router`` when one is given: a non-empty list of
+calls is used, ``[]`` declines, None falls back to the matcher's own (uncertain) calls; the other
+guesses are kept without asking. ``model_router`` here is a plain function
 returning fixed answers: it stands for whatever the model answers.
 """
 
@@ -95,11 +97,12 @@ def test_follow_ups_are_settled_by_the_previous_turn_not_the_model():
 
 # Guesses the hybrid policy sends to the capable model (router.ASK_MODEL_FOR, measured) ...
 ASKED = [
-    ("so i was driving to work this morning and the kids were fighting in the back and i was wondering "
-     "how much petrol is left in the tank", "long question (27 words)"),
+    ("Le ruote davanti hanno bisogno d'aria?", "language unclear"),
 ]
 # ... and guesses whose class the matcher routes better than the model: kept, never asked.
 KEPT = [
+    ("so i was driving to work this morning and the kids were fighting in the back and i was wondering "
+     "how much petrol is left in the tank", "long question (27 words)"),
     ("is it flat?", "shared word 'flat'"),
     ("what's the pressure", "shared word 'pressure'"),
     ("Quelle est la pression ?", "shared word 'pression'"),
