@@ -201,6 +201,7 @@ class FollowUp:
     judgement: bool = False
     lamp: ToolCall | None = None
     round_trip: bool = False
+    body: tuple[str, ...] = ()            # get_body_status about values named ("and the boot?")
 
 
 _NUMBER = re.compile(r"(?<![\w.,])(\d+(?:[.,]\d+)?)(?![\w.,]|\s*%)")
@@ -229,7 +230,7 @@ def followup(question: str) -> FollowUp:
                      and (c.arguments.get("about", "all") != "all" or c.arguments.get("colour") or c.arguments.get("shape"))),
                     None)
     return FollowUp(source, number, number_unit, bool(t.followup_judgement.search(q)), lamp,
-                    bool(t.followup_round_trip.search(q)))
+                    bool(t.followup_round_trip.search(q)), tuple(_body_abouts(t, q)))
 
 
 def is_energy_only(question: str) -> bool:
@@ -358,9 +359,12 @@ def _topics(t: LanguageIntents, q: str) -> _Topics:
 
 def _calls(t: LanguageIntents, q: str, found: _Topics, whole: str | None = None) -> list[tuple[int, ToolCall]]:
     """One call per topic found, in the order of the question. ``whole``: the question before
-    its context was hidden (a long question), where a destination distance told in the context
-    ("it's about 180 km from here, can we make it?") is still read."""
+    its context was hidden (a long question), where a destination distance, a wheel or the energy
+    told in the context ("it's about 180 km from here", "the battery is low after yesterday, is
+    that enough to get there?") is still read."""
     source = extract.energy_source(q, t.battery_words, t.fuel_words)
+    if source == "any" and whole is not None:
+        source = extract.energy_source(whole, t.battery_words, t.fuel_words)
     sourced: dict[str, Any] = {"source": source} if source != "any" else {}
     order = {topic: i for i, topic in enumerate(t.same_place_order)}
     hits = []
@@ -391,8 +395,10 @@ def _calls(t: LanguageIntents, q: str, found: _Topics, whole: str | None = None)
             about = _about(t.warnings_about, q)
             call = ToolCall("get_warnings", {"about": about} if about else _described(t, q))
         elif target == "body":
-            about = _about(t.body_about, q)
-            call = ToolCall("get_body_status", {"about": about} if about else {})
+            abouts = _body_abouts(t, q)
+            for about in abouts[:-1]:          # "are the belts fastened and the handbrake off?": one call each
+                hits.append((pos, order["signals"], ToolCall("get_body_status", {"about": about})))
+            call = ToolCall("get_body_status", {"about": abouts[-1]} if abouts else {})
         elif target == "charging":
             call = ToolCall("get_charging_status", {})
         else:
@@ -424,6 +430,50 @@ def _described(t: LanguageIntents, q: str) -> dict[str, Any]:
         if len(fits) == 1:
             args = {"about": fits[0]} | args
     return args
+
+
+# What a trend's subject would call on its own ("has my tyre been losing air": the tyres).
+TREND_SUBJECTS = {
+    "tyres": {"get_tyre_pressures"},
+    "battery": {"read_signal:Vehicle.LowVoltageBattery.CurrentVoltage"},
+    "consumption": {"get_energy_level", "read_signal:Vehicle.Powertrain.FuelSystem.AverageConsumption"},
+    "fuel": {"get_energy_level"},
+    "engine": {"read_signal:Vehicle.Powertrain.CombustionEngine.EngineCoolant.Temperature"},
+}
+
+
+def _without_trend_subject(t: LanguageIntents, q: str, trend: str, hits: list[tuple[int, ToolCall]]
+                           ) -> list[tuple[int, ToolCall]]:
+    """A trend asked about its subject ("has my tyre been losing air?", "is my 12 V battery
+    getting weaker?"): the subject's own reading, in the same clause, is what the trend is about,
+    not a second request (another clause keeps it: "... and what are the pressures now?")."""
+    m = t.insights[trend].search(q)
+    lo = max((c.end() for c in t.conjunctions.finditer(q, 0, m.start())), default=0)
+    nxt = t.conjunctions.search(q, m.end())
+    hi = nxt.start() if nxt else len(q)
+    subject = TREND_SUBJECTS.get(trend, set())
+
+    def covered(c: ToolCall) -> bool:
+        return c.name in subject or f"{c.name}:{c.arguments.get('name', '')}" in subject
+    outside = q[:lo] + " " * (hi - lo) + q[hi:]
+    asked_elsewhere = {c.name for _, c in _calls(t, outside, _topics(t, outside))} if outside.strip() else set()
+    return [(p, c) for p, c in hits if not (lo <= p < hi and covered(c) and c.name not in asked_elsewhere)]
+
+
+OPENINGS = ("doors", "bonnet", "tailgate")
+
+
+def _body_abouts(t: LanguageIntents, q: str) -> list[str]:
+    """What a body question is about, in the order of the question: two or more of the doors,
+    bonnet and tailgate named are all the openings ("doors, boot and bonnet closed?"); the belts,
+    the parking brake and the pads are each a call of their own."""
+    found = sorted((m.start(), key) for key, rx in t.body_about.items() if (m := rx.search(q)))
+    keys = list(dict.fromkeys(k for _, k in found))
+    if sum(k in OPENINGS for k in keys) >= 2:
+        return list(dict.fromkeys("openings" if k in OPENINGS else k for k in keys))
+    if len(keys) > 1:                  # "everything", "shut" stand for all the openings only alone
+        keys = [k for k in keys if k != "openings"]
+    return keys
 
 
 def _about(table: dict, q: str) -> str | None:
@@ -494,6 +544,9 @@ def _analyse(t: LanguageIntents, q: str) -> Analysis:
     if n > t.long_question_words:
         reasons.append(f"long question ({n} words)")
         q = _drop_statements(t, _drop_preamble(t, q))
+        if q is not whole and t.destination_words.search(q) and not t.distance_rx().search(q) \
+                and t.distance_rx().search(whole):
+            q = whole       # "we're doing 250 miles today ..., can the car do that?": the distance is the request's
     if t.not_a_car_question.search(q):        # a long question's context ("petrol is so expensive") does not count
         return Analysis(declined=NOT_A_CAR_QUESTION, reasons=tuple(reasons), decline_certain=not reasons, **base)
     found = _topics(t, q)
@@ -513,6 +566,8 @@ def _analyse(t: LanguageIntents, q: str) -> Analysis:
     trend = _about(t.insights, q)           # a trend in the history: get_insights, said first
     if not trend and not hits and t.insights_alone.search(q):
         trend = "all"
+    if trend and trend != "all":
+        hits = _without_trend_subject(t, q, trend, hits)
     if trend:
         hits.insert(0, (-1, ToolCall("get_insights", {"about": trend})))
     return Analysis(calls=tuple(c for _, c in hits), reasons=tuple(dict.fromkeys(reasons)),

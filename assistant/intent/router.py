@@ -86,7 +86,8 @@ def _followup(question: str, context: Context, unit: str | None) -> Route | None
     ("what about the rears?"), a unit asked for ("and in miles?"; a unit after a number is a
     distance given, not a unit asked for), an energy or a bare number after a range or energy
     turn ("and on petrol?", "what about 160?"; "and back again?" doubles the distance), a lamp
-    after a warnings turn ("and the battery one?"), or a judgement of the last answer ("is that
+    after a warnings turn ("and the battery one?"), a part after a body turn ("and the boot?"),
+    or a judgement of the last answer ("is that
     too low?": the same calls again)."""
     last = context.last_calls
     if not last:
@@ -103,6 +104,8 @@ def _followup(question: str, context: Context, unit: str | None) -> Route | None
     f = matcher.followup(question)
     if f.lamp is not None and any(c.name == "get_warnings" for c in last):
         return Route([f.lamp], "followup", unit)
+    if f.body and any(c.name == "get_body_status" for c in last):       # "what about the boot?"
+        return Route([ToolCall("get_body_status", {"about": a}) for a in f.body], "followup", unit)
     energy = [c for c in last if c.name in ("get_range", "get_energy_level")]
     ranged = any(c.name == "get_range" for c in energy)
     trip = next((c.arguments.get("destination_km") for c in energy if c.name == "get_range"), None)
