@@ -324,13 +324,13 @@ def run_ready(args, model_path: str) -> dict:
 CAPABLE_MATCHER_QS = ["how far can I go?", "are my tyres okay?", "what's the engine temperature?",
                       "when is my next service due?"]
 # Phrasings the word tables do not place (or not with certainty): the hybrid router asks the model
-# (checked with route(q, Context(), None): no topic word, or a long question). Until 2026-12 the set
-# held "um is the passenger side one holding air", "the car won't start, is it the battery thing" and
-# "quanta benzina c'è nel serbatoio", which the tables now place with certainty (matcher-routed).
+# (checked with route(q, Context(), None): no topic word). Until 2026-12 the set held "um is the
+# passenger side one holding air", "the car won't start, is it the battery thing" and "quanta benzina
+# c'è nel serbatoio", which the tables now place with certainty (matcher-routed), and a long question,
+# which the hybrid policy keeps with the matcher since its re-measurement (router.ASK_MODEL_FOR).
 CAPABLE_MODEL_QS = ["so like do i need to stop somewhere soon or what", "is it ok to keep going like this",
                     "uh how's she holding up", "anything I should know before the long drive tomorrow",
-                    "we've been on the motorway for two hours with the kids asleep in the back and I was "
-                    "wondering whether the car is okay to keep going until we get to grandma's"]
+                    "is she good for the trip to grandma's house tonight or should we sort something first"]
 
 CAPABLE_READY_CHILD = r"""
 import json, os, resource, sys, time
