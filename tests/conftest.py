@@ -18,7 +18,19 @@ def pytest_configure(config):
     folder of this test session, never in the user's ~/.local/share/assistant."""
     if "ASSISTANT_DATA_DIR" not in os.environ:
         import tempfile
-        os.environ["ASSISTANT_DATA_DIR"] = tempfile.mkdtemp(prefix="assistant-test-history-")
+        os.environ["ASSISTANT_DATA_DIR"] = _OWN_DATA_DIR[0] = tempfile.mkdtemp(prefix="assistant-test-history-")
+
+
+_OWN_DATA_DIR = [""]
+
+
+def pytest_unconfigure(config):
+    """The session's history folder goes with the session (only the one it made)."""
+    if _OWN_DATA_DIR[0]:
+        import shutil
+        shutil.rmtree(_OWN_DATA_DIR[0], ignore_errors=True)
+        os.environ.pop("ASSISTANT_DATA_DIR", None)
+        _OWN_DATA_DIR[0] = ""
 
 
 @pytest.fixture

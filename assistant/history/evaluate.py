@@ -8,7 +8,9 @@ which its detector must find it (the bound the tests hold it to).
 
 from __future__ import annotations
 
+import shutil
 import tempfile
+import weakref
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,6 +69,8 @@ def simulate(past: dict | Past, t_end: float, directory: str | Path | None = Non
     p = past if isinstance(past, Past) else Past.model_validate({**past, **({"seed": seed} if seed is not None else {})})
     d = Path(directory) if directory is not None else Path(tempfile.mkdtemp(prefix="assistant-sim-"))
     store = HistoryStore(d / "history.sqlite", retention_days=400)
+    if directory is None:        # a folder of our own: gone with the store (or at exit)
+        weakref.finalize(store, shutil.rmtree, str(d), True)
     load_into(store, p, dict(now_values or CAR), t_end)
     return store
 
