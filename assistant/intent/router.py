@@ -87,8 +87,7 @@ def _followup(question: str, context: Context, unit: str | None) -> Route | None
     distance given, not a unit asked for), an energy or a bare number after a range or energy
     turn ("and on petrol?", "what about 160?"; "and back again?" doubles the distance), a lamp
     after a warnings turn ("and the battery one?"), a part after a body turn ("and the boot?"),
-    or a judgement of the last answer ("is that
-    too low?": the same calls again)."""
+    or a judgement of the last answer ("is that too low?": the same calls again)."""
     last = context.last_calls
     if not last:
         return None
