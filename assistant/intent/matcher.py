@@ -432,21 +432,19 @@ def _described(t: LanguageIntents, q: str) -> dict[str, Any]:
     return args
 
 
-# What a trend's subject would call on its own ("has my tyre been losing air": the tyres).
+# Calls a trend question's own words would make that are not what it asks: "am I using more fuel
+# than usual?" is the consumption trend, not the fuel level. (A trend about a tyre, the 12 V battery
+# or the engine also reads that reading now: the answer gives the trend and the present value.)
 TREND_SUBJECTS = {
-    "tyres": {"get_tyre_pressures"},
-    "battery": {"read_signal:Vehicle.LowVoltageBattery.CurrentVoltage"},
-    "consumption": {"get_energy_level", "read_signal:Vehicle.Powertrain.FuelSystem.AverageConsumption"},
-    "fuel": {"get_energy_level"},
-    "engine": {"read_signal:Vehicle.Powertrain.CombustionEngine.EngineCoolant.Temperature"},
+    "consumption": {"get_energy_level"},
 }
 
 
 def _without_trend_subject(t: LanguageIntents, q: str, trend: str, hits: list[tuple[int, ToolCall]]
                            ) -> list[tuple[int, ToolCall]]:
-    """A trend asked about its subject ("has my tyre been losing air?", "is my 12 V battery
-    getting weaker?"): the subject's own reading, in the same clause, is what the trend is about,
-    not a second request (another clause keeps it: "... and what are the pressures now?")."""
+    """A trend whose words also name another topic ("am I using more fuel than usual?": the fuel
+    level): that call, in the same clause, is not a second request (another clause keeps it:
+    "... and how much fuel is left?")."""
     m = t.insights[trend].search(q)
     lo = max((c.end() for c in t.conjunctions.finditer(q, 0, m.start())), default=0)
     nxt = t.conjunctions.search(q, m.end())
