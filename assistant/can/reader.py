@@ -171,21 +171,21 @@ class FrameDecoder(can.Listener):
         # ((canonical, value, source), ...), its out-of-range (canonical, raw) list or None,
         # whether any value is "not available"]. Never filled for a DTC message (see `_cache`).
         self._cache = {fid: [None, (), None, False] for fid in profile.codecs}
+        mapped = {fid: c.mapped_decoder() for fid, c in profile.codecs.items()}
         self._plan = {
             fid: (c.message, c.message.is_extended_frame, c.message.length,
-                  self._entries(c), c,
+                  self._entries(c, raw=mapped[fid] is not None), c,
                   self._order[fid], tuple(m.canonical for m in c.mappings),
                   min(m.stale_after for m in c.mappings + ([c.dtc] if c.dtc else [])),
-                  self._cache[fid], c.dtc is None, c.mapped_decoder())
+                  self._cache[fid], c.dtc is None, mapped[fid])
             for fid, c in profile.codecs.items()}
 
-    def _entries(self, codec: MessageCodec) -> tuple:
+    def _entries(self, codec: MessageCodec, raw: bool) -> tuple:
         """Per mapped signal of one frame id: (DBC signal, canonical, Mapping.decode, source, memo,
         raw -> physical). A message decoded by ``mapped_decoder`` gives raw values, scaled here
         with the signal's own cantools conversion; one decoded by ``Message.decode`` gives
         physical values (raw -> physical is None). ``memo`` maps a value seen before to its
         canonical value (a decode is a function of the value), up to ``_MEMO_MAX`` values."""
-        raw = codec.mapped_decoder() is not None
         return tuple((m.signal, m.canonical, m.decode, self._sources[m.canonical], {},
                       m.message.get_signal_by_name(m.signal).conversion.raw_to_scaled if raw else None)
                      for m in codec.mappings)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-import weakref
 import time
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 

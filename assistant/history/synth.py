@@ -180,12 +180,11 @@ def generate(past: Past, now: dict[str, Any], t_end: float,
     hours = [7.5, 17.5, 12.5, 20.0, 9.5, 15.0, 22.0, 6.0][:past.drives.per_day]
     dur = past.drives.minutes * 60
     starts = []
-    day0 = t0
     for k in range(n_days + 2):
         if k in past.drives.skip_days:
             continue
         for h in sorted(hours):
-            s = day0 + k * DAY + h * 3600 + rng.uniform(-1800, 1800)
+            s = t0 + k * DAY + h * 3600 + rng.uniform(-1800, 1800)
             if t0 <= s and s + dur < t_end:
                 starts.append(s)
     km = [past.drives.speed_kmh * dur / 3600 * rng.uniform(0.8, 1.2) for _ in starts]

@@ -60,25 +60,25 @@ def _patterns(v: Any) -> Any:
 Patterns = Annotated[re.Pattern, BeforeValidator(_patterns)]
 
 
-class UnitOnly(BaseModel):
-    """A turn that asks for nothing but other units ("and in psi?"): single-word patterns."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    lead: list[str] = Field(default_factory=list, description="words that may come before the unit")
-    units: list[str] = Field(description="the unit words")
-    tail: list[str] = Field(default_factory=list, description="words that may come after it")
-
-
 class WordsOnly(BaseModel):
-    """A turn that is nothing but one of ``words`` with lead and tail words around it ("and on
-    petrol?", "what about the battery only"): single-word patterns, like :class:`UnitOnly`."""
+    """A turn that is nothing but one of ``words`` with lead and tail words around it ("and in
+    psi?", "and on petrol?"): single-word patterns, matched whole (:func:`unit_only_pattern`)."""
 
     model_config = ConfigDict(extra="forbid")
 
     lead: list[str] = Field(default_factory=list, description="words that may come before")
     words: list[str] = Field(description="the words the turn is about")
     tail: list[str] = Field(default_factory=list, description="words that may come after")
+
+    def pattern(self) -> re.Pattern:
+        return unit_only_pattern(self.lead, self.words, self.tail)
+
+
+class UnitOnly(WordsOnly):
+    """A turn that asks for nothing but other units ("and in psi?"); the file calls its words
+    ``units``."""
+
+    words: list[str] = Field(alias="units", description="the unit words")
 
 
 def _sense_target(v: str) -> str:
@@ -302,10 +302,8 @@ class LanguageIntents(BaseModel):
 
     @model_validator(mode="after")
     def _compile(self) -> "LanguageIntents":
-        self._unit_only_rx = (unit_only_pattern(self.unit_only.lead, self.unit_only.units, self.unit_only.tail)
-                              if self.unit_only else None)
-        self._energy_only_rx = (unit_only_pattern(self.energy_only.lead, self.energy_only.words, self.energy_only.tail)
-                                if self.energy_only else None)
+        self._unit_only_rx = self.unit_only.pattern() if self.unit_only else None
+        self._energy_only_rx = self.energy_only.pattern() if self.energy_only else None
         km = "|".join(self.distance_units.get("km", [])) or DEFAULT_KM
         mi = "|".join(self.distance_units.get("mi", [])) or DEFAULT_MI
         self._distance_rx = distance_pattern(km, mi)

@@ -449,13 +449,10 @@ def _without_trend_subject(t: LanguageIntents, q: str, trend: str, hits: list[tu
     lo = max((c.end() for c in t.conjunctions.finditer(q, 0, m.start())), default=0)
     nxt = t.conjunctions.search(q, m.end())
     hi = nxt.start() if nxt else len(q)
-    subject = TREND_SUBJECTS.get(trend, set())
-
-    def covered(c: ToolCall) -> bool:
-        return c.name in subject or f"{c.name}:{c.arguments.get('name', '')}" in subject
     outside = q[:lo] + " " * (hi - lo) + q[hi:]
     asked_elsewhere = {c.name for _, c in _calls(t, outside, _topics(t, outside))} if outside.strip() else set()
-    return [(p, c) for p, c in hits if not (lo <= p < hi and covered(c) and c.name not in asked_elsewhere)]
+    drop = TREND_SUBJECTS.get(trend, set()) - asked_elsewhere
+    return [(p, c) for p, c in hits if not (lo <= p < hi and c.name in drop)]
 
 
 OPENINGS = ("doors", "bonnet", "tailgate")
@@ -511,15 +508,10 @@ def _drop_statements(t: LanguageIntents, q: str) -> str:
     birthday is on Saturday, but what I want to know is how fast I'm going"): the statements
     before the first clause that asks or requests (``question_start``) hidden, when what is left
     asks a topic. A question that starts by asking keeps everything (two requests stay two)."""
-    start = 0
-    for m in [None, *_CLAUSE_END.finditer(q)]:
-        pos = 0 if m is None else m.end()
-        if t.question_start.match(q, pos):
-            start = pos
-            break
-    else:
+    if t.question_start.match(q):
         return q
-    if start == 0:
+    start = next((m.end() for m in _CLAUSE_END.finditer(q) if t.question_start.match(q, m.end())), None)
+    if start is None:
         return q
     rest = " " * start + q[start:]
     return rest if _topics(t, rest).at else q
@@ -564,7 +556,7 @@ def _analyse(t: LanguageIntents, q: str) -> Analysis:
     trend = _about(t.insights, q)           # a trend in the history: get_insights, said first
     if not trend and not hits and t.insights_alone.search(q):
         trend = "all"
-    if trend and trend != "all":
+    if trend in TREND_SUBJECTS:
         hits = _without_trend_subject(t, q, trend, hits)
     if trend:
         hits.insert(0, (-1, ToolCall("get_insights", {"about": trend})))
