@@ -36,6 +36,26 @@ def test_calls_are_native_text_written_under_the_grammars(dialect):
     assert dialect.last.text.endswith("}\n</tool_call>") and dialect.last.text.count("<tool_call>") == 1
 
 
+def test_a_choice_stops_as_soon_as_one_text_fits_and_the_rest_is_not_sampled(dialect, monkeypatch):
+    sampled = []
+    complete = dialect.model.complete
+
+    def recording(suffix, **kw):
+        c = complete(suffix, **kw)
+        sampled.append(c.text)
+        return c
+    monkeypatch.setattr(dialect.model, "complete", recording)
+    calls = dialect.route("um so the back right one is it going flat")
+    assert calls == [ToolCall("get_tyre_pressures", {"wheel": "rear_right"})]
+    name, key, value = sampled[:3]
+    # each step wrote only the start of its text: the name, the key and the value were decided
+    # before their ends, which were evaluated with the next prompt instead of sampled
+    assert 'get_tyre_pressures"'.startswith(name) and len(name) < len('get_tyre_pressures"')
+    assert '{"wheel": "'.startswith(key) and len(key) < len('{"wheel": "')
+    assert 'rear_right"}'.startswith(value) and len(value) < len('rear_right"}')
+    assert '"arguments": {"wheel": "rear_right"}}' in dialect.last.text
+
+
 @pytest.mark.parametrize("question", [
     "what's the top speed of a Porsche 911",
     "how far is it from Rome to Milan",

@@ -74,6 +74,19 @@ def test_argument_grammars_compile_in_llama_cpp_and_keep_the_schema_choices():
     assert toolcall.NO_TOOL in toolcall.name_gbnf()
 
 
+def test_one_enum_tools_are_a_choice_among_few_texts_and_the_others_keep_the_schema_grammar():
+    assert toolcall.one_enum("get_tyre_pressures") == ("wheel", ["all", "front", "rear", "left", "right", "front_left",
+                                                                 "front_right", "rear_left", "rear_right"])
+    assert toolcall.one_enum("get_range") is None            # two properties
+    assert toolcall.one_enum("read_signal") is None          # required: there is no "{}"
+    assert toolcall.one_enum("explain_code") is None         # a pattern, not an enum
+    opts = toolcall.Options(toolcall.name_options(), grammar=None)
+    assert not opts.decided("get") and not opts.decided("get_")       # eight tools start so
+    assert opts.decided("get_ty") and opts.fitting("get_ty") == ['get_tyre_pressures"']
+    assert opts.decided("not") and opts.fitting("") == opts.texts
+    assert not any(a != b and b.startswith(a) for a in opts.texts for b in opts.texts)   # none starts another
+
+
 # ----------------------------------------------------------------------------- distances come from the question
 
 def test_the_distance_read_from_the_question_wins_over_the_models():

@@ -351,7 +351,7 @@ def test_the_capable_models_grammar_sees_the_tool_and_writes_only_codes():
                                                                               "pattern": dtc.DTC_PATTERN}
     gbnf = toolcall.arguments_gbnf("explain_code")
     LlamaGrammar.from_string(gbnf, verbose=False)
-    assert "[PCBU]" in gbnf and "[0-3]" in gbnf and '"explain_code"' in toolcall.name_gbnf()
+    assert "[PCBU]" in gbnf and "[0-3]" in gbnf and 'explain_code"' in toolcall.name_options()
     assert toolcall.parse_calls('<tool_call>{"name": "explain_code", "arguments": {"code": "P0420"}}</tool_call>') \
         == [ToolCall("explain_code", {"code": "P0420"})]
     assert toolcall.parse_calls('<tool_call>{"name": "explain_code", "arguments": {"code": "P04200"}}</tool_call>') == []

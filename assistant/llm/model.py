@@ -188,9 +188,12 @@ class LocalModel:
                                    stop=stop or [], grammar=grammar)
 
     def complete(self, suffix: str, max_tokens: int | None = None, stop: list[str] | None = None, grammar=None,
-                 on_token: Callable[[str], None] | None = None, max_s: float | None = None) -> Completion:
+                 on_token: Callable[[str], None] | None = None, max_s: float | None = None,
+                 until: Callable[[str], bool] | None = None) -> Completion:
         """One completion, bounded by ``max_tokens`` and by ``max_s`` seconds of wall clock
-        (default ``llm.max_answer_s``): a loaded CPU must not keep the driver waiting."""
+        (default ``llm.max_answer_s``): a loaded CPU must not keep the driver waiting.
+        ``until(text so far)`` returning True ends it early (not truncated): the caller knows the
+        rest, e.g. a grammar that allows only one way on."""
         t0 = time.perf_counter()
         deadline = t0 + (max_s or self.cfg.max_answer_s)
         before = self.cpp.n_tokens
@@ -206,6 +209,9 @@ class LocalModel:
             n += 1
             if on_token:
                 on_token(piece)
+            if until is not None and until("".join(parts)):
+                pieces.close()
+                break
             if time.perf_counter() > deadline:
                 truncated = True
                 pieces.close()           # stops llama.cpp's generation loop

@@ -166,10 +166,34 @@ def _gbnf_string(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def options_gbnf(options: list[str]) -> str:
+    """A grammar that writes exactly one of ``options``."""
+    return "root ::= " + " | ".join(_gbnf_string(o) for o in options) + "\n"
+
+
+def name_options() -> list[str]:
+    """The name step's texts: each tool name (and the no-tool choice) with its closing quote, so
+    that no option is the start of another."""
+    return [n + '"' for n in (*TOOLS, NO_TOOL)]
+
+
 def name_gbnf() -> str:
     """The name step: one tool name (or the no-tool choice) and its closing quote."""
-    names = [*TOOLS, NO_TOOL]
-    return "root ::= (" + " | ".join(_gbnf_string(n) for n in names) + ') "\\""\n'
+    return options_gbnf(name_options())
+
+
+def one_enum(tool_name: str) -> tuple[str, list[str]] | None:
+    """``(property, values)`` when a tool's arguments are one optional enum property (the tyre
+    wheel, the service's ``about``, ...): its arguments are then a choice among few texts."""
+    s = arguments_schema(tool_name)
+    props = s.get("properties", {})
+    if len(props) != 1 or s.get("required"):
+        return None
+    (prop, sub), = props.items()
+    values = sub.get("enum")
+    if not values or not all(isinstance(v, str) for v in values):
+        return None
+    return prop, values
 
 
 def arguments_gbnf(tool_name: str) -> str:
@@ -178,15 +202,50 @@ def arguments_gbnf(tool_name: str) -> str:
 
 
 @dataclass
+class Options:
+    """A step that writes one of a few texts, under the compiled grammar of exactly those texts."""
+    texts: list[str]
+    grammar: Any
+
+    def fitting(self, written: str) -> list[str]:
+        return [t for t in self.texts if t.startswith(written)]
+
+    def decided(self, written: str) -> bool:
+        return len(self.fitting(written)) == 1
+
+
+@dataclass
+class EnumArguments:
+    """A tool whose arguments are one optional enum property, written in two choices: ``{}`` or
+    the property's key (``{"wheel": "``), then a value with the closing ``"}``."""
+    key: Options
+    value: Options
+
+
+@dataclass
 class Grammars:
-    """The compiled grammars of one model (compiling is done once, at start-up)."""
-    name: Any
+    """The compiled grammars of one model (compiling is done once, at start-up): the name step's
+    choice, a choice pair for each one-enum tool, the JSON-schema grammar of the other tools."""
+    name: Options
     arguments: dict[str, Any]
+    enums: dict[str, EnumArguments]
 
     @classmethod
     def compile(cls, model) -> "Grammars":
-        return cls(model.grammar(name_gbnf()),
-                   {n: model.grammar(arguments_gbnf(n)) for n, t in TOOLS.items() if t.args.model_fields})
+        def options(texts):
+            return Options(texts, model.grammar(options_gbnf(texts)))
+        enums, arguments = {}, {}
+        for n, t in TOOLS.items():
+            if not t.args.model_fields:
+                continue
+            one = one_enum(n)
+            if one:
+                prop, values = one
+                enums[n] = EnumArguments(options(["{}", json.dumps({prop: ""})[:-2]]),
+                                         options([v + '"}' for v in values]))
+            else:
+                arguments[n] = model.grammar(arguments_gbnf(n))
+        return cls(options(name_options()), arguments, enums)
 
 
 @dataclass
@@ -213,7 +272,12 @@ def generate_calls(model, suffix: str, grammars: Grammars, max_calls: int = MAX_
     """Tool calls for a prompt that ends where the assistant's turn starts, step by step under
     the grammars. A NO_TOOL choice ends the turn with no calls (``declined``). The model is
     asked for a further call only when ``question`` has words that join parts
-    (:func:`may_have_parts`)."""
+    (:func:`may_have_parts`).
+
+    A step that chooses among a few texts (the name; a one-enum tool's key and value) stops as
+    soon as what the model wrote fits one text only: the rest of it is forced, so it is not
+    sampled token by token (~0.13 s a token for the 1.5B model on 2 cores, grammar included)
+    but evaluated in one batch with the next step's prompt."""
     text = "<tool_call>\n"
     calls: list[ToolCall] = []
     seconds, steps = 0.0, 0
@@ -223,20 +287,41 @@ def generate_calls(model, suffix: str, grammars: Grammars, max_calls: int = MAX_
     def left() -> float:
         return max(0.05, deadline - time.perf_counter())
 
+    def choose(options: Options) -> str | None:
+        nonlocal seconds, steps
+        c = model.complete(suffix + text, max_tokens=24, grammar=options.grammar, stop=[], max_s=left(),
+                           until=options.decided)
+        seconds, steps = seconds + c.total_s, steps + 1
+        fitting = options.fitting(c.text)
+        return fitting[0] if len(fitting) == 1 and not c.truncated else None
+
     while True:
         text += '{"name": "'
-        c = model.complete(suffix + text, max_tokens=16, grammar=grammars.name, stop=[], max_s=left())
-        seconds, steps = seconds + c.total_s, steps + 1
-        if c.truncated or not c.text.endswith('"'):
+        picked = choose(grammars.name)
+        if picked is None:
             break
-        name = c.text[:-1]
-        text += c.text
+        name = picked[:-1]
+        text += picked
         if name == NO_TOOL:
             if not calls:
                 return Generated([], True, text + ', "arguments": {}}\n</tool_call>', seconds, steps)
             break                                  # "another call: none" after real calls: done
         text += ', "arguments": '
-        if name in grammars.arguments:
+        if name in grammars.enums:
+            enum = grammars.enums[name]
+            key = choose(enum.key)
+            if key is None:
+                break
+            arg_text = key
+            if key != "{}":
+                text += key
+                value = choose(enum.value)
+                if value is None:
+                    break
+                text = text[: -len(key)]
+                arg_text = key + value
+            args = json.loads(arg_text)
+        elif name in grammars.arguments:
             c = model.complete(suffix + text, max_tokens=48, grammar=grammars.arguments[name], stop=[],
                                max_s=left())
             seconds, steps = seconds + c.total_s, steps + 1
