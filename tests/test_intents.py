@@ -181,3 +181,16 @@ def test_a_table_with_an_unknown_sense_or_decline_topic_is_refused(tmp_path):
     with pytest.raises(ConfigError) as e:
         load_model(LanguageIntents, bad)
     assert "declines" in str(e.value)
+
+
+def test_number_words_written_together_or_hyphenated_are_read_and_other_words_are_not():
+    from assistant.intent import extract, languages
+    it = next(t for t in languages.tables() if t.language == "it")
+    fr = next(t for t in languages.tables() if t.language == "fr")
+    assert extract.number_pieces("quattrocentocinquanta", it.number_words, it.number_scales) == \
+        ["quattro", "cento", "cinquanta"]
+    assert extract.number_pieces("trentotto", it.number_words, it.number_scales) == ["trenta", "otto"]
+    assert extract.number_pieces("quatre-vingt-dix", fr.number_words, fr.number_scales) == ["quatre-vingt", "dix"]
+    for word in ("seicentesco", "trentino", "centro", "dixième"):
+        assert extract.number_pieces(word, {**it.number_words, **fr.number_words},
+                                     {**it.number_scales, **fr.number_scales}) is None, word

@@ -82,15 +82,18 @@ def rewrite(q: str, pairs: list[tuple[re.Pattern, str]]) -> tuple[str, list[str]
     return q, changed
 
 
-def spoken_codes(q: str, digits: dict[str, int]) -> str:
+def spoken_codes(q: str, digits: dict[str, int], letters: dict[str, str] | None = None) -> str:
     """Trouble codes read out a character at a time ("p zero four two zero", "p 0 4 2 0",
-    "p 0420") as one code (``p0420``); ``digits`` maps a language's digit words to 0..9."""
+    "p 0420", Italian "pi zero tre zero uno") as one code (``p0420``); ``digits`` maps a
+    language's digit words to 0..9, ``letters`` its names of the code letters (besides the
+    letters themselves)."""
+    letters = {**CODE_LETTERS, **(letters or {})}
     toks = q.split(" ")
     out: list[str] = []
     i = 0
     while i < len(toks):
         tok = toks[i]
-        letter = CODE_LETTERS.get(tok)
+        letter = letters.get(tok)
         if letter is not None:
             code, j, tail = "", i + 1, ""
             while j < len(toks) and len(code) < 4:
@@ -114,22 +117,76 @@ def spoken_codes(q: str, digits: dict[str, int]) -> str:
     return " ".join(out)
 
 
+def number_pieces(tok: str, numbers: dict[str, int], scales: dict[str, int]) -> list[str] | None:
+    """The number words a token is made of, or None: "thirty-five" (hyphens), French
+    "quatre-vingt-dix" (a hyphenated number word of its own, "quatre-vingt"), Italian
+    "quattrocentocinquanta" (number words written as one, "trentotto" with the vowel elided)."""
+    vocab = {**numbers, **scales}
+    if tok in vocab:
+        return [tok]
+    parts = tok.split("-")
+    out: list[str] = []
+    i = 0
+    while i < len(parts):
+        if i + 1 < len(parts) and f"{parts[i]}-{parts[i + 1]}" in vocab:
+            out.append(f"{parts[i]}-{parts[i + 1]}")
+            i += 2
+            continue
+        glued = _glued(parts[i], vocab)
+        if glued is None:
+            return None
+        out += glued
+        i += 1
+    return out or None
+
+
+def _glued(word: str, vocab: dict[str, int]) -> list[str] | None:
+    """``word`` as number words written together, longest first; a word whose last vowel is
+    dropped before a vowel ("trent" + "otto") counts."""
+    if word in vocab:
+        return [word]
+    for w in sorted(vocab, key=len, reverse=True):
+        for stem in (w, w[:-1] if len(w) > 3 and w[-1] in "aeiou" else None):
+            if stem and word.startswith(stem) and len(word) > len(stem):
+                rest = word[len(stem):]
+                if stem != w and rest[0] not in "aeiou":
+                    continue
+                tail = _glued(rest, vocab)
+                if tail is not None:
+                    return [w, *tail]
+    return None
+
+
 def spoken_numbers(q: str, numbers: dict[str, int], scales: dict[str, int], joiners: set[str],
-                   before: re.Pattern) -> str:
+                   before: re.Pattern, approximate: dict[str, int] | None = None,
+                   links: set[str] | None = None) -> str:
     """Numbers said in words just before a unit ("one hundred and twenty km", "thirty-five
-    miles") as digits; ``numbers`` are a language's number words (one, twenty, ...), ``scales``
-    its multipliers (hundred, thousand), ``joiners`` the words allowed inside a number ("and"),
-    ``before`` what must follow the number (a distance unit)."""
+    miles", "quattrocentocinquanta chilometri") as digits; ``numbers`` are a language's number
+    words (one, twenty, ...), ``scales`` its multipliers (hundred, thousand), ``joiners`` the
+    words allowed inside a number ("and"), ``before`` what must follow the number (a distance
+    unit). ``approximate`` are words for a round number ("une cinquantaine de km", "una
+    novantina di chilometri": 50, 90), read with the article before them and one of ``links``
+    ("de", "di") between them and the unit."""
     if not numbers:
         return q
+    approximate, links = approximate or {}, links or set()
     toks = q.split(" ")
     out: list[str] = []
     i = 0
     while i < len(toks):
+        k = i + 1 if i + 1 < len(toks) and numbers.get(toks[i]) == 1 and toks[i + 1] in approximate else i
+        if toks[k] in approximate:
+            j = k + 1
+            if j < len(toks) and toks[j] in links:
+                j += 1
+            if before.match(" ".join(toks[j:])):
+                out.append(str(approximate[toks[k]]))
+                i = j
+                continue
         j, parts = i, []
         while j < len(toks):
-            pieces = toks[j].split("-")
-            if all(p in numbers or p in scales for p in pieces) or (parts and toks[j] in joiners):
+            pieces = number_pieces(toks[j], numbers, scales)
+            if pieces is not None or (parts and toks[j] in joiners):
                 parts += pieces if toks[j] not in joiners else []
                 j += 1
             else:

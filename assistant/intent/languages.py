@@ -211,6 +211,12 @@ class LanguageIntents(BaseModel):
     number_words: dict[str, int] = Field(default_factory=dict, description="spoken numbers before a unit")
     number_scales: dict[str, int] = Field(default_factory=dict, description="hundred, thousand")
     number_joiners: list[str] = Field(default_factory=list, description="words inside a spoken number (and)")
+    approximate_numbers: dict[str, int] = Field(default_factory=dict, description="a round number in one word "
+                                                "(une cinquantaine, una novantina), before a unit")
+    number_links: list[str] = Field(default_factory=list, description="words between an approximate number and "
+                                    "its unit (de, d', di)")
+    code_letters: dict[str, str] = Field(default_factory=dict, description="names of a trouble code's letter "
+                                         "(pi: p), read before its digits")
     # Long questions, several questions.
     long_question_words: int = Field(18, ge=1, description="a question with more words than this is long")
     request_leads: Patterns = Field(NEVER, description="words that start the request in a long question")

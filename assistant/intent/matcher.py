@@ -250,8 +250,9 @@ def _repair(t: LanguageIntents, q: str) -> str:
     distances as digits."""
     q = extract.squeeze(extract.blank(q, t.fillers))
     q, _ = extract.rewrite(q, t.rewrites())
-    q = extract.spoken_codes(q, t.digit_words)
-    return extract.spoken_numbers(q, t.number_words, t.number_scales, set(t.number_joiners), t.distance_unit_rx())
+    q = extract.spoken_codes(q, t.digit_words, t.code_letters)
+    return extract.spoken_numbers(q, t.number_words, t.number_scales, set(t.number_joiners), t.distance_unit_rx(),
+                                  t.approximate_numbers, set(t.number_links))
 
 
 @dataclass
