@@ -51,6 +51,8 @@ def _patterns(v: Any) -> Any:
         return v
     if isinstance(v, str):
         v = [v]
+    if isinstance(v, list):                  # a list named once in the file (a YAML anchor) and used inside another
+        v = [p for item in v for p in (item if isinstance(item, list) else [item])]
     if not isinstance(v, list) or not all(isinstance(p, str) for p in v):
         raise ValueError("expected a list of regular expressions (strings)")
     return alternation(v)
