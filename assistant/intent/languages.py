@@ -227,6 +227,8 @@ class LanguageIntents(BaseModel):
     question_start: Patterns = Field(NEVER, description="how a clause that asks or requests begins (what, how, is, "
                                                         "can I, tell me); in a long question the statements "
                                                         "before the first such clause are context")
+    tag_question: Patterns = Field(NEVER, description="a tag after a statement (\"..., is it, and ...\"): not a "
+                                   "clause that asks; the statement before it is part of the question")
     # Follow-ups ("and in miles?").
     units: dict[str, Patterns] = Field(default_factory=dict, description="unit -> words that ask for it")
     # Elliptical follow-ups, read only for a turn with no topic of its own right after a turn that
@@ -236,6 +238,8 @@ class LanguageIntents(BaseModel):
                                                           "(besides battery_words)")
     followup_judgement: Patterns = Field(NEVER, description="asks whether the last answer is a problem "
                                                             "(is that too low / enough / ok): the previous calls again")
+    followup_other_side: Patterns = Field(NEVER, description="the other side, after a turn about one wheel "
+                                                               "(\"what about the other side?\")")
     followup_lamp: Patterns = Field(NEVER, description="a lamp referred to as 'one' after a warnings turn "
                                                        "('the battery one'): read as lamp_word")
     followup_round_trip: Patterns = Field(NEVER, description="after a range turn with a destination: there and "

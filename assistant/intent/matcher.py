@@ -202,6 +202,7 @@ class FollowUp:
     lamp: ToolCall | None = None
     round_trip: bool = False
     body: tuple[str, ...] = ()            # get_body_status about values named ("and the boot?")
+    other_side: bool = False              # "what about the other side?" after one wheel
 
 
 _NUMBER = re.compile(r"(?<![\w.,])(\d+(?:[.,]\d+)?)(?![\w.,]|\s*%)")
@@ -230,7 +231,8 @@ def followup(question: str) -> FollowUp:
                      and (c.arguments.get("about", "all") != "all" or c.arguments.get("colour") or c.arguments.get("shape"))),
                     None)
     return FollowUp(source, number, number_unit, bool(t.followup_judgement.search(q)), lamp,
-                    bool(t.followup_round_trip.search(q)), tuple(_body_abouts(t, q)))
+                    bool(t.followup_round_trip.search(q)), tuple(_body_abouts(t, q)),
+                    bool(t.followup_other_side.search(q)))
 
 
 def is_energy_only(question: str) -> bool:
@@ -434,10 +436,14 @@ def _described(t: LanguageIntents, q: str) -> dict[str, Any]:
 
 
 # Calls a trend question's own words would make that are not what it asks: "am I using more fuel
-# than usual?" is the consumption trend, not the fuel level. (A trend about a tyre, the 12 V battery
-# or the engine also reads that reading now: the answer gives the trend and the present value.)
+# than usual?" is the consumption trend, not the fuel level; "is the 12 V battery getting weak?" is
+# the battery trend, whose answer gives the present voltage itself (get_insights' live readings,
+# assistant.tools.insights.LIVE), so a second reading of it asks nothing more. A tyre trend still
+# reads that tyre: the answer gives the trend and the tyre's pressure now.
 TREND_SUBJECTS = {
-    "consumption": {"get_energy_level"},
+    "consumption": {"get_energy_level", "Vehicle.Powertrain.FuelSystem.AverageConsumption"},
+    "battery": {"Vehicle.LowVoltageBattery.CurrentVoltage"},
+    "engine": {"Vehicle.Powertrain.CombustionEngine.EngineCoolant.Temperature"},
 }
 
 
@@ -451,9 +457,14 @@ def _without_trend_subject(t: LanguageIntents, q: str, trend: str, hits: list[tu
     nxt = t.conjunctions.search(q, m.end())
     hi = nxt.start() if nxt else len(q)
     outside = q[:lo] + " " * (hi - lo) + q[hi:]
-    asked_elsewhere = {c.name for _, c in _calls(t, outside, _topics(t, outside))} if outside.strip() else set()
+    asked_elsewhere = {_key(c) for _, c in _calls(t, outside, _topics(t, outside))} if outside.strip() else set()
     drop = TREND_SUBJECTS.get(trend, set()) - asked_elsewhere
-    return [(p, c) for p, c in hits if not (lo <= p < hi and c.name in drop)]
+    return [(p, c) for p, c in hits if not (lo <= p < hi and _key(c) in drop)]
+
+
+def _key(call: ToolCall) -> str:
+    """A call as :data:`TREND_SUBJECTS` names it: the signal of a ``read_signal``, else the tool."""
+    return call.arguments.get("name", call.name) if call.name == "read_signal" else call.name
 
 
 OPENINGS = ("doors", "bonnet", "tailgate")
@@ -507,11 +518,13 @@ def _dictated_claims(t: LanguageIntents, q: str) -> str:
 def _drop_statements(t: LanguageIntents, q: str) -> str:
     """A long question whose request follows statements ("the car needs its MOT soon, my kid's
     birthday is on Saturday, but what I want to know is how fast I'm going"): the statements
-    before the first clause that asks or requests (``question_start``) hidden, when what is left
-    asks a topic. A question that starts by asking keeps everything (two requests stay two)."""
+    before the first clause that asks or requests (``question_start``; a tag such as "..., is
+    it, ..." does not) hidden, when what is left asks a topic. A question that starts by asking
+    keeps everything (two requests stay two)."""
     if t.question_start.match(q):
         return q
-    start = next((m.end() for m in _CLAUSE_END.finditer(q) if t.question_start.match(q, m.end())), None)
+    start = next((m.end() for m in _CLAUSE_END.finditer(q)
+                  if t.question_start.match(q, m.end()) and not t.tag_question.match(q, m.end())), None)
     if start is None:
         return q
     rest = " " * start + q[start:]

@@ -23,6 +23,7 @@ are used as they are; :attr:`Route.certain` and :attr:`Route.reason` say that th
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
@@ -87,7 +88,8 @@ def _followup(question: str, context: Context, unit: str | None) -> Route | None
     distance given, not a unit asked for), an energy or a bare number after a range or energy
     turn ("and on petrol?", "what about 160?"; "and back again?" doubles the distance), a lamp
     after a warnings turn ("and the battery one?"), a part after a body turn ("and the boot?"),
-    or a judgement of the last answer ("is that too low?": the same calls again)."""
+    the other side after a wheel ("what about the other side?"), or a judgement of the last
+    answer ("is that too low?", "how long till it's done?": the same calls again)."""
     last = context.last_calls
     if not last:
         return None
@@ -101,6 +103,11 @@ def _followup(question: str, context: Context, unit: str | None) -> Route | None
     if matcher.unit_requested(question):
         return Route(list(last), "followup", unit)
     f = matcher.followup(question)
+    if f.other_side and tyres:                 # "what about the other side?" after the rear left: the rear right
+        before = str(tyres[0].arguments.get("wheel", "all"))
+        mirrored = re.sub(r"left|right", lambda m: "right" if m.group() == "left" else "left", before)
+        if mirrored != before:
+            return Route([ToolCall("get_tyre_pressures", {"wheel": mirrored})], "followup", unit)
     if f.lamp is not None and any(c.name == "get_warnings" for c in last):
         return Route([f.lamp], "followup", unit)
     if f.body and any(c.name == "get_body_status" for c in last):       # "what about the boot?"
