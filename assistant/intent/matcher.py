@@ -438,12 +438,15 @@ def _described(t: LanguageIntents, q: str) -> dict[str, Any]:
 # Calls a trend question's own words would make that are not what it asks: "am I using more fuel
 # than usual?" is the consumption trend, not the fuel level; "is the 12 V battery getting weak?" is
 # the battery trend, whose answer gives the present voltage itself (get_insights' live readings,
-# assistant.tools.insights.LIVE), so a second reading of it asks nothing more. A tyre trend still
-# reads that tyre: the answer gives the trend and the tyre's pressure now.
+# assistant.tools.insights.LIVE: also the fuel level beside fuel lost while parked, the distance
+# to the service beside its forecast), so a second reading of it asks nothing more. A tyre trend
+# still reads that tyre: the answer gives the trend and the tyre's pressure now.
 TREND_SUBJECTS = {
     "consumption": {"get_energy_level", "Vehicle.Powertrain.FuelSystem.AverageConsumption"},
     "battery": {"Vehicle.LowVoltageBattery.CurrentVoltage"},
     "engine": {"Vehicle.Powertrain.CombustionEngine.EngineCoolant.Temperature"},
+    "fuel": {"get_energy_level"},
+    "service": {"get_service_status", "Vehicle.TraveledDistance"},     # "... my usual daily mileage"
 }
 
 

@@ -160,8 +160,9 @@ def route(question: str, context: Context, model_router: ModelRouter | None = No
     # a turn on that topic ("check the tyres" / "the passenger side one"): a follow-up, certain.
     if calls and a.topic_guess and {c.name for c in calls} <= {c.name for c in context.last_calls}:
         return Route(calls, "followup", unit)
-    # A turn with no topic of its own: the previous turn (wheel or unit follow-ups).
-    if not calls:
+    # A turn with no topic of its own: the previous turn (wheel or unit follow-ups); not one that
+    # asks something else ("thanks. who won the world cup in 2018?" is no distance to reach).
+    if not calls and not a.off_topic:
         followup = _followup(question, context, unit)
         if followup is not None:
             return followup

@@ -31,7 +31,9 @@ DESCRIPTION = ("Trends in this car's recorded history that warn before a failure
 # Live readings said beside a trend question's answer (what the driver can check it against).
 LIVE = {"battery": ("Vehicle.LowVoltageBattery.CurrentVoltage", 1),
         "engine": ("Vehicle.Powertrain.CombustionEngine.EngineCoolant.Temperature", 0),
-        "consumption": ("Vehicle.Powertrain.FuelSystem.AverageConsumption", 1)}
+        "consumption": ("Vehicle.Powertrain.FuelSystem.AverageConsumption", 1),
+        "fuel": ("Vehicle.Powertrain.FuelSystem.RelativeLevel", 0),
+        "service": ("Vehicle.Service.DistanceToService", 0)}
 
 
 class InsightsArgs(BaseModel):
