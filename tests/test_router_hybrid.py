@@ -97,7 +97,7 @@ def test_follow_ups_are_settled_by_the_previous_turn_not_the_model():
 
 # Guesses the hybrid policy sends to the capable model (router.ASK_MODEL_FOR, measured) ...
 ASKED = [
-    ("Le ruote davanti hanno bisogno d'aria?", "language unclear"),
+    ("Le ruote hanno bisogno d'aria?", "language unclear"),
 ]
 # ... and guesses whose class the matcher routes better than the model: kept, never asked.
 KEPT = [
