@@ -238,6 +238,8 @@ class LanguageIntents(BaseModel):
                                                           "(besides battery_words)")
     followup_judgement: Patterns = Field(NEVER, description="asks whether the last answer is a problem "
                                                             "(is that too low / enough / ok): the previous calls again")
+    followup_service: dict[str, Patterns] = Field(default_factory=dict, description="after a service turn: "
+                                                  "get_service_status about -> words (\"and the level?\")")
     followup_other_side: Patterns = Field(NEVER, description="the other side, after a turn about one wheel "
                                                                "(\"what about the other side?\")")
     followup_lamp: Patterns = Field(NEVER, description="a lamp referred to as 'one' after a warnings turn "

@@ -203,6 +203,7 @@ class FollowUp:
     round_trip: bool = False
     body: tuple[str, ...] = ()            # get_body_status about values named ("and the boot?")
     other_side: bool = False              # "what about the other side?" after one wheel
+    service: str | None = None            # get_service_status about, after a service turn ("and the level?")
 
 
 _NUMBER = re.compile(r"(?<![\w.,])(\d+(?:[.,]\d+)?)(?![\w.,]|\s*%)")
@@ -232,7 +233,7 @@ def followup(question: str) -> FollowUp:
                     None)
     return FollowUp(source, number, number_unit, bool(t.followup_judgement.search(q)), lamp,
                     bool(t.followup_round_trip.search(q)), tuple(_body_abouts(t, q)),
-                    bool(t.followup_other_side.search(q)))
+                    bool(t.followup_other_side.search(q)), _about(t.followup_service, q))
 
 
 def is_energy_only(question: str) -> bool:

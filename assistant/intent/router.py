@@ -110,6 +110,9 @@ def _followup(question: str, context: Context, unit: str | None) -> Route | None
             return Route([ToolCall("get_tyre_pressures", {"wheel": mirrored})], "followup", unit)
     if f.lamp is not None and any(c.name == "get_warnings" for c in last):
         return Route([f.lamp], "followup", unit)
+    if f.service and any(c.name == "get_service_status" or c.arguments.get("name", "").startswith(
+            "Vehicle.Powertrain.CombustionEngine.EngineOil.") for c in last):    # "and the level?" after the oil life
+        return Route([ToolCall("get_service_status", {"about": f.service})], "followup", unit)
     if f.body and any(c.name == "get_body_status" for c in last):       # "what about the boot?"
         return Route([ToolCall("get_body_status", {"about": a}) for a in f.body], "followup", unit)
     energy = [c for c in last if c.name in ("get_range", "get_energy_level")]
