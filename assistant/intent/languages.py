@@ -216,7 +216,7 @@ class LanguageIntents(BaseModel):
     approximate_numbers: dict[str, int] = Field(default_factory=dict, description="a round number in one word "
                                                 "(une cinquantaine, una novantina), before a unit")
     number_links: list[str] = Field(default_factory=list, description="words between an approximate number and "
-                                    "its unit (de, d', di)")
+                                    "its unit (de, di)")
     code_letters: dict[str, str] = Field(default_factory=dict, description="names of a trouble code's letter "
                                          "(pi: p), read before its digits")
     # Long questions, several questions.
