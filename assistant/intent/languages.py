@@ -240,10 +240,18 @@ class LanguageIntents(BaseModel):
                                                             "(is that too low / enough / ok): the previous calls again")
     followup_service: dict[str, Patterns] = Field(default_factory=dict, description="after a service turn: "
                                                   "get_service_status about -> words (\"and the level?\")")
+    followup_lead: Patterns = Field(NEVER, description="how a short turn that leans on the previous one starts "
+                                                       "(and, what about)")
+    followup_other_axle: Patterns = Field(NEVER, description="the wheel in front of or behind the last one "
+                                                               "(\"and the one in front of it?\")")
+    followup_insights: dict[str, Patterns] = Field(default_factory=dict, description="after a trend turn: "
+                                                   "get_insights about -> words (\"and the 12 volt battery?\")")
     followup_other_side: Patterns = Field(NEVER, description="the other side, after a turn about one wheel "
                                                                "(\"what about the other side?\")")
     followup_lamp: Patterns = Field(NEVER, description="a lamp referred to as 'one' after a warnings turn "
                                                        "('the battery one'): read as lamp_word")
+    round_trip_given: Patterns = Field(NEVER, description="a distance that is already the whole trip there and "
+                                                           "back (\"a 60 km round trip\"): not doubled")
     followup_round_trip: Patterns = Field(NEVER, description="after a range turn with a destination: there and "
                                                              "back ('and back again?'), the distance doubled")
     lamp_word: str = Field("light", description="what followup_lamp is read as (the word warnings_about knows)")

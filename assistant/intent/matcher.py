@@ -130,10 +130,20 @@ def distance_km(question: str) -> float | None:
     model's ``destination_km`` is checked against (:func:`assistant.llm.toolcall.ground_distance`)."""
     q = normalise(question)
     for t in [languages.detect(q) or languages.default(), *languages.tables()]:
-        km = extract.destination_km(_repair(t, q), t.distance_rx())
+        km = _destination(t, _repair(t, q))
         if km is not None:
             return km
     return None
+
+
+def _destination(t: LanguageIntents, q: str) -> float | None:
+    """The destination distance ``q`` states, doubled for a trip there and back ("it's 30 miles
+    away, can I get there and back?") unless the distance is already the whole trip ("a 60 km
+    round trip")."""
+    km = extract.destination_km(q, t.distance_rx())
+    if km is not None and t.followup_round_trip.search(q) and not t.round_trip_given.search(q):
+        km = round(2 * km, 1)
+    return km
 
 
 def uncertainty(question: str, calls: list[ToolCall]) -> str | None:
@@ -204,6 +214,8 @@ class FollowUp:
     body: tuple[str, ...] = ()            # get_body_status about values named ("and the boot?")
     other_side: bool = False              # "what about the other side?" after one wheel
     service: str | None = None            # get_service_status about, after a service turn ("and the level?")
+    other_axle: bool = False              # "and the one in front of it?" after one wheel
+    insight: str | None = None            # get_insights about, after a trend turn ("and the 12 volt battery?")
 
 
 _NUMBER = re.compile(r"(?<![\w.,])(\d+(?:[.,]\d+)?)(?![\w.,]|\s*%)")
@@ -233,7 +245,16 @@ def followup(question: str) -> FollowUp:
                     None)
     return FollowUp(source, number, number_unit, bool(t.followup_judgement.search(q)), lamp,
                     bool(t.followup_round_trip.search(q)), tuple(_body_abouts(t, q)),
-                    bool(t.followup_other_side.search(q)), _about(t.followup_service, q))
+                    bool(t.followup_other_side.search(q)), _about(t.followup_service, q),
+                    bool(t.followup_other_axle.search(q)), _about(t.followup_insights, q))
+
+
+def is_elliptical(question: str) -> bool:
+    """A short turn that leans on the previous one ("and the battery?", "what about the engine?",
+    "et le moteur ?"): its language's ``followup_lead`` words first."""
+    q = normalise(question)
+    t = _table(q)
+    return extract.word_count(q) <= FOLLOWUP_WORDS and bool(t.followup_lead.match(q))
 
 
 def is_energy_only(question: str) -> bool:
@@ -374,14 +395,14 @@ def _calls(t: LanguageIntents, q: str, found: _Topics, whole: str | None = None)
     hits = []
     for target, pos in found.at.items():
         if target == "range":
-            dest = extract.destination_km(q, t.distance_rx())
+            dest = _destination(t, q)
             if dest is None and whole is not None:
-                dest = extract.destination_km(whole, t.distance_rx())
+                dest = _destination(t, whole)
             call = ToolCall("get_range", ({"destination_km": dest} if dest is not None else {}) | sourced)
         elif target == "energy":
             call = ToolCall("get_energy_level", sourced)
         elif target == "service":
-            about = _about(t.service_about, q)
+            about = _service_about(t, q)
             call = ToolCall("get_service_status", {"about": about} if about else {})
         elif target == "tyres":
             wheel = extract.wheel_of(q, t.wheels, t.sides)
@@ -485,6 +506,15 @@ def _body_abouts(t: LanguageIntents, q: str) -> list[str]:
     if len(keys) > 1:                  # "everything", "shut" stand for all the openings only alone
         keys = [k for k in keys if k != "openings"]
     return keys
+
+
+def _service_about(t: LanguageIntents, q: str) -> str | None:
+    """The service question's ``about``: its first key, but all of it when it asks both the oil and
+    when the service is ("when does it next need a service and is the oil alright?")."""
+    keys = {key for key, rx in t.service_about.items() if rx.search(q)}
+    if "distance" in keys and keys & {"oil", "oil_life", "oil_level"}:
+        return "all"
+    return _about(t.service_about, q)
 
 
 def _about(table: dict, q: str) -> str | None:

@@ -93,8 +93,15 @@ def _followup(question: str, context: Context, unit: str | None) -> Route | None
     last = context.last_calls
     if not last:
         return None
-    wheel = matcher.wheel_of(matcher.normalise(question))
     tyres = [c for c in last if c.name == "get_tyre_pressures"]
+    f = matcher.followup(question)
+    if (f.other_side or f.other_axle) and tyres:   # "the other side?" after the rear left: the rear right
+        before = str(tyres[0].arguments.get("wheel", "all"))
+        swap = ("left", "right") if f.other_side else ("front", "rear")
+        mirrored = re.sub("|".join(swap), lambda m: swap[1] if m.group() == swap[0] else swap[0], before)
+        if mirrored != before:
+            return Route([ToolCall("get_tyre_pressures", {"wheel": mirrored})], "followup", unit)
+    wheel = matcher.wheel_of(matcher.normalise(question))
     if wheel and tyres:
         before = str(tyres[0].arguments.get("wheel", "all"))
         if wheel in ("left", "right") and before.startswith(("front_", "rear_")):
@@ -102,12 +109,8 @@ def _followup(question: str, context: Context, unit: str | None) -> Route | None
         return Route([ToolCall("get_tyre_pressures", {"wheel": wheel})], "followup", unit)
     if matcher.unit_requested(question):
         return Route(list(last), "followup", unit)
-    f = matcher.followup(question)
-    if f.other_side and tyres:                 # "what about the other side?" after the rear left: the rear right
-        before = str(tyres[0].arguments.get("wheel", "all"))
-        mirrored = re.sub(r"left|right", lambda m: "right" if m.group() == "left" else "left", before)
-        if mirrored != before:
-            return Route([ToolCall("get_tyre_pressures", {"wheel": mirrored})], "followup", unit)
+    if f.insight and any(c.name == "get_insights" for c in last):     # "and the 12 volt battery?" after a trend
+        return Route([ToolCall("get_insights", {"about": f.insight})], "followup", unit)
     if f.lamp is not None and any(c.name == "get_warnings" for c in last):
         return Route([f.lamp], "followup", unit)
     if f.service and any(c.name == "get_service_status" or c.arguments.get("name", "").startswith(
@@ -156,6 +159,10 @@ def route(question: str, context: Context, model_router: ModelRouter | None = No
             return followup
     a = matcher.analyse(question)
     calls = list(a.calls)
+    if any(c.name == "get_insights" for c in context.last_calls) and matcher.is_elliptical(question):
+        f = matcher.followup(question)      # "and the 12 volt battery?" after a trend: that subject's trend
+        if f.insight:
+            return Route([ToolCall("get_insights", {"about": f.insight})], "followup", unit)
     reason = matcher.uncertainty(question, calls)
     if calls and reason is None:
         return Route(calls, "matcher", unit)
