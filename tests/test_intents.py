@@ -194,3 +194,13 @@ def test_number_words_written_together_or_hyphenated_are_read_and_other_words_ar
     for word in ("seicentesco", "trentino", "centro", "dixième"):
         assert extract.number_pieces(word, {**it.number_words, **fr.number_words},
                                      {**it.number_scales, **fr.number_scales}) is None, word
+
+
+def test_a_first_word_cut_by_the_recogniser_is_restored_only_when_one_word_fits():
+    from assistant.intent import extract
+    words = ["range", "tyres", "tires", "engine", "how", "oil"]
+    assert extract.unclipped("ngine temperature", words) == "engine temperature"
+    assert extract.unclipped("ires ok?", words) == "tyres ok?"          # tires or tyres: one word
+    assert extract.unclipped("range left", words) == "range left"       # a whole word stays
+    assert extract.unclipped("il reste combien", words) == "il reste combien"   # two letters left: not restored
+    assert extract.unclipped("ange", ["range", "orange"]) == "ange"      # two words fit: not restored

@@ -71,6 +71,19 @@ def squeeze(q: str) -> str:
     return re.sub(r"^[\s,.;:]+", "", q).strip()
 
 
+def unclipped(q: str, words: list[str]) -> str:
+    """A transcript whose first word lost its first sound or two ("ange left", "ires ok"): that word
+    restored when it is the end of one of ``words`` only, and not itself one of them."""
+    first, _, rest = q.partition(" ")
+    bare = first.rstrip("?.!,")
+    if len(bare) < 3 or bare in words:        # two letters left ("il", "ow") are too often words of their own
+        return q
+    whole = {normalise(w) for w in words for cut in (1, 2) if w[cut:] == bare}
+    if len(whole) != 1:
+        return q
+    return (whole.pop() + first[len(bare):] + (" " + rest if rest else "")).strip()
+
+
 def rewrite(q: str, pairs: list[tuple[re.Pattern, str]]) -> tuple[str, list[str]]:
     """``q`` with each (pattern, replacement) applied in order (``re.sub`` templates), and the
     words that were rewritten."""

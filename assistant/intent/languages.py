@@ -207,6 +207,8 @@ class LanguageIntents(BaseModel):
                                                         "the whole clause is hidden")
     # Speech-recogniser transcripts.
     fillers: Patterns = Field(NEVER, description="words that carry nothing (um, you know), taken out")
+    clipped_words: list[str] = Field(default_factory=list, description="words a recogniser may cut the first "
+                                     "sound or two of, at the start of a turn (ange left: range left)")
     heard_as: dict[str, str] = Field(default_factory=dict,
                                      description="pattern -> replacement (re.sub template): common mishearings")
     digit_words: dict[str, int] = Field(default_factory=dict, description="spoken digits (trouble codes)")

@@ -273,6 +273,7 @@ def _repair(t: LanguageIntents, q: str) -> str:
     """A transcript as the rules read it: fillers out, mishearings rewritten, spoken codes and
     distances as digits."""
     q = extract.squeeze(extract.blank(q, t.fillers))
+    q = extract.unclipped(q, t.clipped_words)
     q, _ = extract.rewrite(q, t.rewrites())
     q = extract.spoken_codes(q, t.digit_words, t.code_letters)
     return extract.spoken_numbers(q, t.number_words, t.number_scales, set(t.number_joiners), t.distance_unit_rx(),
