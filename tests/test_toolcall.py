@@ -87,6 +87,13 @@ def test_one_enum_tools_are_a_choice_among_few_texts_and_the_others_keep_the_sch
     assert not any(a != b and b.startswith(a) for a in opts.texts for b in opts.texts)   # none starts another
 
 
+def test_arguments_written_under_the_schema_grammar_end_when_the_object_closes():
+    assert toolcall._closed_object("{}") and toolcall._closed_object('{"about": "all"}')
+    assert not toolcall._closed_object('{"about": "all"') and not toolcall._closed_object('{"destination_km": 12')
+    assert not toolcall._closed_object('{"shape": ["engine"') and not toolcall._closed_object("")
+    assert not toolcall._closed_object('{"note": "a } inside"')       # a brace in a string does not close it
+
+
 # ----------------------------------------------------------------------------- distances come from the question
 
 def test_the_distance_read_from_the_question_wins_over_the_models():

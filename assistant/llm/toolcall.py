@@ -322,8 +322,10 @@ def generate_calls(model, suffix: str, grammars: Grammars, max_calls: int = MAX_
                 arg_text = key + value
             args = json.loads(arg_text)
         elif name in grammars.arguments:
+            # Done when the object closes: the grammar allows nothing after it but the end, which
+            # would cost one more decoded token.
             c = model.complete(suffix + text, max_tokens=48, grammar=grammars.arguments[name], stop=[],
-                               max_s=left())
+                               max_s=left(), until=_closed_object)
             seconds, steps = seconds + c.total_s, steps + 1
             try:
                 args = json.loads(c.text)
@@ -351,6 +353,16 @@ def generate_calls(model, suffix: str, grammars: Grammars, max_calls: int = MAX_
             break
         text += "\n<tool_call>\n"
     return Generated(calls, False, text, seconds, steps)
+
+
+def _closed_object(text: str) -> bool:
+    """Whether ``text`` is a whole JSON object already (the arguments written so far)."""
+    if not text.rstrip().endswith("}"):
+        return False
+    try:
+        return isinstance(json.loads(text), dict)
+    except json.JSONDecodeError:
+        return False
 
 
 def _typed(name: str, args: Any) -> ToolCall | None:
