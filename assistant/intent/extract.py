@@ -134,7 +134,19 @@ def number_pieces(tok: str, numbers: dict[str, int], scales: dict[str, int]) -> 
     """The number words a token is made of, or None: "thirty-five" (hyphens), French
     "quatre-vingt-dix" (a hyphenated number word of its own, "quatre-vingt"), Italian
     "quattrocentocinquanta" (number words written as one, "trentotto" with the vowel elided)."""
-    vocab = {**numbers, **scales}
+    return _pieces(tok, _NumberWords(numbers, scales))
+
+
+class _NumberWords:
+    """A language's number words and scales, longest first (built once per question, not per token)."""
+
+    def __init__(self, numbers: dict[str, int], scales: dict[str, int]):
+        self.vocab = {**numbers, **scales}
+        self.longest_first = sorted(self.vocab, key=len, reverse=True)
+
+
+def _pieces(tok: str, words: _NumberWords) -> list[str] | None:
+    vocab = words.vocab
     if tok in vocab:
         return [tok]
     parts = tok.split("-")
@@ -145,7 +157,7 @@ def number_pieces(tok: str, numbers: dict[str, int], scales: dict[str, int]) -> 
             out.append(f"{parts[i]}-{parts[i + 1]}")
             i += 2
             continue
-        glued = _glued(parts[i], vocab)
+        glued = _glued(parts[i], words)
         if glued is None:
             return None
         out += glued
@@ -153,18 +165,18 @@ def number_pieces(tok: str, numbers: dict[str, int], scales: dict[str, int]) -> 
     return out or None
 
 
-def _glued(word: str, vocab: dict[str, int]) -> list[str] | None:
+def _glued(word: str, words: _NumberWords) -> list[str] | None:
     """``word`` as number words written together, longest first; a word whose last vowel is
     dropped before a vowel ("trent" + "otto") counts."""
-    if word in vocab:
+    if word in words.vocab:
         return [word]
-    for w in sorted(vocab, key=len, reverse=True):
+    for w in words.longest_first:
         for stem in (w, w[:-1] if len(w) > 3 and w[-1] in "aeiou" else None):
             if stem and word.startswith(stem) and len(word) > len(stem):
                 rest = word[len(stem):]
                 if stem != w and rest[0] not in "aeiou":
                     continue
-                tail = _glued(rest, vocab)
+                tail = _glued(rest, words)
                 if tail is not None:
                     return [w, *tail]
     return None
@@ -183,6 +195,7 @@ def spoken_numbers(q: str, numbers: dict[str, int], scales: dict[str, int], join
     if not numbers:
         return q
     approximate, links = approximate or {}, links or set()
+    words = _NumberWords(numbers, scales)
     toks = q.split(" ")
     out: list[str] = []
     i = 0
@@ -198,7 +211,7 @@ def spoken_numbers(q: str, numbers: dict[str, int], scales: dict[str, int], join
                 continue
         j, parts = i, []
         while j < len(toks):
-            pieces = number_pieces(toks[j], numbers, scales)
+            pieces = _pieces(toks[j], words)
             if pieces is not None or (parts and toks[j] in joiners):
                 parts += pieces if toks[j] not in joiners else []
                 j += 1

@@ -287,10 +287,11 @@ def generate_calls(model, suffix: str, grammars: Grammars, max_calls: int = MAX_
     def left() -> float:
         return max(0.05, deadline - time.perf_counter())
 
-    def choose(options: Options) -> str | None:
+    def choose(options: Options, after: str = "") -> str | None:
+        """One of ``options``, written after the prompt so far (and ``after``)."""
         nonlocal seconds, steps
-        c = model.complete(suffix + text, max_tokens=24, grammar=options.grammar, stop=[], max_s=left(),
-                           until=options.decided)
+        c = model.complete(suffix + text + after, max_tokens=24, grammar=options.grammar, stop=[],
+                           max_s=left(), until=options.decided)
         seconds, steps = seconds + c.total_s, steps + 1
         fitting = options.fitting(c.text)
         return fitting[0] if len(fitting) == 1 and not c.truncated else None
@@ -312,14 +313,10 @@ def generate_calls(model, suffix: str, grammars: Grammars, max_calls: int = MAX_
             key = choose(enum.key)
             if key is None:
                 break
-            arg_text = key
-            if key != "{}":
-                text += key
-                value = choose(enum.value)
-                if value is None:
-                    break
-                text = text[: -len(key)]
-                arg_text = key + value
+            value = "" if key == "{}" else choose(enum.value, after=key)
+            if value is None:
+                break
+            arg_text = key + value
             args = json.loads(arg_text)
         elif name in grammars.arguments:
             # Done when the object closes: the grammar allows nothing after it but the end, which
