@@ -134,6 +134,9 @@ class Decline(BaseModel):
     unless_words: Patterns = Field(NEVER, description="not declined when these words are in the question (another "
                                                       "car compared with 'mine', 'my own')")
     certain: bool = Field(True, description="false: a capable model may still route it")
+    sentence_only: bool = Field(False, description="declines its own sentence only: a question about the car in "
+                                                   "another sentence is still answered (\"stop it, Tom! are the "
+                                                   "doors closed?\")")
 
 
 class LanguageIntents(BaseModel):
@@ -229,6 +232,8 @@ class LanguageIntents(BaseModel):
     question_start: Patterns = Field(NEVER, description="how a clause that asks or requests begins (what, how, is, "
                                                         "can I, tell me); in a long question the statements "
                                                         "before the first such clause are context")
+    fears: Patterns = Field(NEVER, description="a fear voiced before the question (\"it's not the battery again, "
+                            "is it?\"): its sentence is context when another sentence asks the car")
     tag_question: Patterns = Field(NEVER, description="a tag after a statement (\"..., is it, and ...\"): not a "
                                    "clause that asks; the statement before it is part of the question")
     # Follow-ups ("and in miles?").
@@ -244,6 +249,8 @@ class LanguageIntents(BaseModel):
                                                   "get_service_status about -> words (\"and the level?\")")
     followup_lead: Patterns = Field(NEVER, description="how a short turn that leans on the previous one starts "
                                                        "(and, what about)")
+    followup_trend: Patterns = Field(NEVER, description="after a reading, asks how it has been going (\"is it getting "
+                                     "worse?\"): that subject's trend in the history")
     followup_other_axle: Patterns = Field(NEVER, description="the wheel in front of or behind the last one "
                                                                "(\"and the one in front of it?\")")
     followup_insights: dict[str, Patterns] = Field(default_factory=dict, description="after a trend turn: "

@@ -216,6 +216,7 @@ class FollowUp:
     service: str | None = None            # get_service_status about, after a service turn ("and the level?")
     other_axle: bool = False              # "and the one in front of it?" after one wheel
     insight: str | None = None            # get_insights about, after a trend turn ("and the 12 volt battery?")
+    trend: bool = False                   # "is it getting worse over time?" after a reading: its trend
 
 
 _NUMBER = re.compile(r"(?<![\w.,])(\d+(?:[.,]\d+)?)(?![\w.,]|\s*%)")
@@ -246,7 +247,8 @@ def followup(question: str) -> FollowUp:
     return FollowUp(source, number, number_unit, bool(t.followup_judgement.search(q)), lamp,
                     bool(t.followup_round_trip.search(q)), tuple(_body_abouts(t, q)),
                     bool(t.followup_other_side.search(q)), _about(t.followup_service, q),
-                    bool(t.followup_other_axle.search(q)), _about(t.followup_insights, q))
+                    bool(t.followup_other_axle.search(q)), _about(t.followup_insights, q),
+                    any(tt.followup_trend.search(q) for tt in (t, *languages.tables())))
 
 
 def is_elliptical(question: str) -> bool:
@@ -255,6 +257,11 @@ def is_elliptical(question: str) -> bool:
     q = normalise(question)
     t = _table(q)
     return extract.word_count(q) <= FOLLOWUP_WORDS and bool(t.followup_lead.match(q))
+
+
+def is_short(question: str) -> bool:
+    """A turn short enough to be an elliptical follow-up (at most :data:`FOLLOWUP_WORDS` words)."""
+    return extract.word_count(normalise(question)) <= FOLLOWUP_WORDS
 
 
 def is_energy_only(question: str) -> bool:
@@ -303,6 +310,15 @@ def _topics(t: LanguageIntents, q: str) -> _Topics:
     """Every topic the question asks (rules 4 and 5 of the module docstring)."""
     found = _Topics()
     views = {target: extract.blank(q, rx) for target, rx in t.masks.items()}
+    # A lamp named by its words ("the battery charge light", "le voyant de charge batterie"):
+    # they name the lamp, not the energy or the charging (the low fuel lamp is the energy's own).
+    lamp_named = q
+    for key, rx in t.warnings_about.items():
+        if key not in LAMP_WORDS_SHARED:
+            lamp_named = extract.blank(lamp_named, rx)
+    if lamp_named != q:
+        for target in ("energy", "charging"):
+            views[target] = _blank_where(views.get(target, q), lamp_named)
 
     def search(target: str, rx):
         m = rx.search(views.get(target, q))
@@ -330,7 +346,7 @@ def _topics(t: LanguageIntents, q: str) -> _Topics:
     if warn:
         found.add("warnings", warn.start())
     for target in ("body", "charging"):          # more of the car: assistant/tools/body.py
-        if m := getattr(t, target).search(q):
+        if m := search(target, getattr(t, target)):
             found.add(target, m.start())
     energy = list(t.energy.finditer(views.get("energy", q)))
     if not energy and "energy" in views and (hidden := t.energy.search(q)):
@@ -381,6 +397,16 @@ def _topics(t: LanguageIntents, q: str) -> _Topics:
     if first:
         found.add("energy", first.start())
     return found
+
+
+# Lamps whose words are their topic's too: "the low fuel light" asks for the fuel level (the
+# energy's tool answers with its lamp); a trouble code is the warnings' own.
+LAMP_WORDS_SHARED = {"codes", "LowFuel"}
+
+
+def _blank_where(view: str, blanked: str) -> str:
+    """``view`` with spaces where ``blanked`` (the same text with some phrases hidden) has them."""
+    return "".join(" " if b == " " and v != " " else v for v, b in zip(view, blanked))
 
 
 def _calls(t: LanguageIntents, q: str, found: _Topics, whole: str | None = None) -> list[tuple[int, ToolCall]]:
@@ -535,6 +561,19 @@ def _drop_preamble(t: LanguageIntents, q: str) -> str:
 
 
 _CLAUSE_END = re.compile(r"[,;:.!?]+\s*|\s+-+\s+")
+_SENTENCE = re.compile(r"[^.!?]+[.!?]*")
+
+
+def _other_sentences(t: LanguageIntents, q: str, rx) -> str | None:
+    """``q`` with every sentence that ``rx`` matches in hidden, when what is left asks the car
+    ("stop it, Tom! are the doors closed?", "it's not the battery again, is it? is the battery
+    light on?"); None when no sentence matches or the others ask nothing."""
+    if not rx.search(q):
+        return None
+    rest = "".join(" " * len(m.group()) if rx.search(m.group()) else m.group() for m in _SENTENCE.finditer(q))
+    if len(rest) != len(q) or not rest.strip():
+        return None
+    return rest if _topics(t, rest).at else None
 
 
 def _dictated_claims(t: LanguageIntents, q: str) -> str:
@@ -586,10 +625,15 @@ def _analyse(t: LanguageIntents, q: str) -> Analysis:
         if q is not whole and t.destination_words.search(q) and not t.distance_rx().search(q) \
                 and t.distance_rx().search(whole):
             q = whole       # "we're doing 250 miles today ..., can the car do that?": the distance is the request's
+    if (rest := _other_sentences(t, q, t.fears)) is not None:
+        q = rest              # "it's not the battery again, is it? is the battery light on?"
     if t.not_a_car_question.search(q):        # a long question's context ("petrol is so expensive") does not count
         return Analysis(declined=NOT_A_CAR_QUESTION, reasons=tuple(reasons), decline_certain=not reasons, **base)
     found = _topics(t, q)
     for d in t.declines:
+        if d.sentence_only and (rest := _other_sentences(t, q, d.words)) is not None:
+            q, found = rest, _topics(t, rest)         # "stop it, Tom! are the doors closed?"
+            continue
         if d.words.search(q) and not any(found.asks(u) for u in d.unless) and not d.unless_words.search(q):
             if not d.certain:
                 reasons.append(d.reason)

@@ -111,6 +111,8 @@ def _followup(question: str, context: Context, unit: str | None) -> Route | None
         return Route(list(last), "followup", unit)
     if f.insight and any(c.name == "get_insights" for c in last):     # "and the 12 volt battery?" after a trend
         return Route([ToolCall("get_insights", {"about": f.insight})], "followup", unit)
+    if f.trend and (about := _trend_of(last)):       # "is it getting worse over time?" after the 12 V battery
+        return Route([ToolCall("get_insights", {"about": about})], "followup", unit)
     if f.lamp is not None and any(c.name == "get_warnings" for c in last):
         return Route([f.lamp], "followup", unit)
     if f.service and any(c.name == "get_service_status" or c.arguments.get("name", "").startswith(
@@ -142,6 +144,25 @@ def _followup(question: str, context: Context, unit: str | None) -> Route | None
     return None
 
 
+# The trend in the history (get_insights' about) of what a reading call reads.
+TREND_OF_READING = {"get_tyre_pressures": "tyres", "get_energy_level": "fuel", "get_service_status": "service",
+                    "Vehicle.LowVoltageBattery.CurrentVoltage": "battery",
+                    "Vehicle.Powertrain.CombustionEngine.EngineCoolant.Temperature": "engine",
+                    "Vehicle.Powertrain.FuelSystem.AverageConsumption": "consumption"}
+
+
+def _trend_of(calls: list[ToolCall]) -> str | None:
+    """The trend a follow-up asks about after these calls: a trend turn's own subject, else the
+    subject of the first reading that has one; None when none has."""
+    for c in calls:
+        if c.name == "get_insights":
+            return str(c.arguments.get("about", "all"))
+        key = c.arguments.get("name", c.name) if c.name == "read_signal" else c.name
+        if key in TREND_OF_READING:
+            return TREND_OF_READING[key]
+    return None
+
+
 def route(question: str, context: Context, model_router: ModelRouter | None = None) -> Route:
     """The tool calls for ``question`` (see the module docstring for the order of the rules).
     ``model_router`` is asked only when the matcher is not certain and the previous turn does
@@ -166,6 +187,10 @@ def route(question: str, context: Context, model_router: ModelRouter | None = No
     reason = matcher.uncertainty(question, calls)
     if calls and reason is None:
         return Route(calls, "matcher", unit)
+    # A position alone ("and the passenger one?") after a turn about the doors or belts: theirs.
+    body = [c for c in context.last_calls if c.name == "get_body_status"]
+    if body and a.inferred == "wheel" and matcher.WHEEL_ALONE in a.reasons and matcher.is_short(question):
+        return Route(body, "followup", unit)
     # A topic only guessed (a wheel or a distance alone, a shared word's usual sense) right after
     # a turn on that topic ("check the tyres" / "the passenger side one"): a follow-up, certain.
     if calls and a.topic_guess and {c.name for c in calls} <= {c.name for c in context.last_calls}:
