@@ -208,6 +208,8 @@ def _arg_matches(tool: str, key: str, want: Any, got_args: dict) -> bool:
             return got is not None and abs(float(got) - float(want)) <= DISTANCE_TOLERANCE_KM
         except (TypeError, ValueError):
             return False
+    if key == "shape" and isinstance(want, list) and isinstance(got, list):
+        return sorted(got) == sorted(want)       # the parts of a symbol, in any order
     return got == want
 
 

@@ -249,6 +249,11 @@ class LanguageIntents(BaseModel):
                                                   "get_service_status about -> words (\"and the level?\")")
     followup_lead: Patterns = Field(NEVER, description="how a short turn that leans on the previous one starts "
                                                        "(and, what about)")
+    followup_seat: Patterns = Field(NEVER, description="a seat or side named (the passenger's, the back): after a turn "
+                                    "about the doors or belts, theirs again")
+    followup_again: Patterns = Field(NEVER, description="a whole turn that asks the last thing again (\"and now?\", "
+                                     "\"how much longer then?\", \"has it come down yet?\"): the previous calls, "
+                                     "before any topic its words have")
     followup_trend: Patterns = Field(NEVER, description="after a reading, asks how it has been going (\"is it getting "
                                      "worse?\"): that subject's trend in the history")
     followup_other_axle: Patterns = Field(NEVER, description="the wheel in front of or behind the last one "

@@ -217,6 +217,7 @@ class FollowUp:
     other_axle: bool = False              # "and the one in front of it?" after one wheel
     insight: str | None = None            # get_insights about, after a trend turn ("and the 12 volt battery?")
     trend: bool = False                   # "is it getting worse over time?" after a reading: its trend
+    seat: bool = False                    # "and the passenger's?" after the belts or doors
 
 
 _NUMBER = re.compile(r"(?<![\w.,])(\d+(?:[.,]\d+)?)(?![\w.,]|\s*%)")
@@ -248,7 +249,8 @@ def followup(question: str) -> FollowUp:
                     bool(t.followup_round_trip.search(q)), tuple(_body_abouts(t, q)),
                     bool(t.followup_other_side.search(q)), _about(t.followup_service, q),
                     bool(t.followup_other_axle.search(q)), _about(t.followup_insights, q),
-                    any(tt.followup_trend.search(q) for tt in (t, *languages.tables())))
+                    any(tt.followup_trend.search(q) for tt in (t, *languages.tables())),
+                    bool(t.followup_seat.search(q)))
 
 
 def is_elliptical(question: str) -> bool:
@@ -257,6 +259,13 @@ def is_elliptical(question: str) -> bool:
     q = normalise(question)
     t = _table(q)
     return extract.word_count(q) <= FOLLOWUP_WORDS and bool(t.followup_lead.match(q))
+
+
+def asks_again(question: str) -> bool:
+    """The whole turn asks the last thing again ("and now?", "still?", "how much longer then?",
+    "has it come down yet?"), in any table's words."""
+    q = _repair(_table(normalise(question)), normalise(question)).strip()
+    return any(t.followup_again.fullmatch(q) for t in languages.tables())
 
 
 def is_short(question: str) -> bool:
@@ -317,7 +326,7 @@ def _topics(t: LanguageIntents, q: str) -> _Topics:
         if key not in LAMP_WORDS_SHARED:
             lamp_named = extract.blank(lamp_named, rx)
     if lamp_named != q:
-        for target in ("energy", "charging"):
+        for target in ("energy", "charging", *t.signals):
             views[target] = _blank_where(views.get(target, q), lamp_named)
 
     def search(target: str, rx):
@@ -343,6 +352,10 @@ def _topics(t: LanguageIntents, q: str) -> _Topics:
     warn = search("warnings", t.warnings)
     if warn:
         warn = t.warnings.search(extract.blank(views.get("warnings", q), t.topic_lamps))
+    if not warn and lamp_named != q:      # a lamp named by its symbol alone ("le petit flocon allumé")
+        unowned = extract.blank(views.get("warnings", q), t.topic_lamps)
+        warn = next((m for key, rx in t.warnings_about.items() if key not in LAMP_WORDS_SHARED
+                     and (m := rx.search(unowned))), None)
     if warn:
         found.add("warnings", warn.start())
     for target in ("body", "charging"):          # more of the car: assistant/tools/body.py
@@ -444,8 +457,9 @@ def _calls(t: LanguageIntents, q: str, found: _Topics, whole: str | None = None)
             pos, code = named[-1]
             call = ToolCall("explain_code", {"code": code})
         elif target == "warnings":
-            about = _about(t.warnings_about, q)
-            call = ToolCall("get_warnings", {"about": about} if about else _described(t, q))
+            about = _about(t.warnings_about, q)    # a lamp named keeps the colour and symbol it was described by
+            call = ToolCall("get_warnings", ({"about": about} | (_described(t, q, infer=False) if about != "codes" else {}))
+                            if about else _described(t, q))
         elif target == "body":
             abouts = _body_abouts(t, q)
             for about in abouts[:-1]:          # "are the belts fastened and the handbrake off?": one call each
@@ -469,7 +483,7 @@ def _codes_named(q: str) -> list[tuple[int, str]]:
     return [(at, code) for code, at in first.items()][:3]
 
 
-def _described(t: LanguageIntents, q: str) -> dict[str, Any]:
+def _described(t: LanguageIntents, q: str, infer: bool = True) -> dict[str, Any]:
     """A lamp described by its colour and the parts of its symbol ("the orange one shaped like an
     engine"): get_warnings' ``colour`` and ``shape``; shape words count with a colour or a word
     that describes a symbol, so "is anything wrong with my car?" describes no lamp."""
@@ -477,7 +491,7 @@ def _described(t: LanguageIntents, q: str) -> dict[str, Any]:
     shapes = [k for k, rx in t.lamp_shapes.items() if rx.search(q)][:3] if colour or t.lamp_described.search(q) \
         else []
     args = ({"colour": colour} if colour else {}) | ({"shape": shapes} if shapes else {})
-    if shapes:              # a description only one lamp of the catalogue fits is that lamp
+    if shapes and infer:    # a description only one lamp of the catalogue fits is that lamp
         fits = best_fits(TELLTALES, colour, shapes)
         if len(fits) == 1:
             args = {"about": fits[0]} | args
@@ -520,6 +534,7 @@ def _key(call: ToolCall) -> str:
 
 
 OPENINGS = ("doors", "bonnet", "tailgate")
+OIL_LEVEL = "Vehicle.Powertrain.CombustionEngine.EngineOil.Level"
 
 
 def _body_abouts(t: LanguageIntents, q: str) -> list[str]:
@@ -541,6 +556,8 @@ def _service_about(t: LanguageIntents, q: str) -> str | None:
     keys = {key for key, rx in t.service_about.items() if rx.search(q)}
     if "distance" in keys and keys & {"oil", "oil_life", "oil_level"}:
         return "all"
+    if {"oil_life", "oil_level"} <= keys:       # "the oil level and how much oil life is left"
+        return "oil"
     return _about(t.service_about, q)
 
 
@@ -640,6 +657,8 @@ def _analyse(t: LanguageIntents, q: str) -> Analysis:
             return Analysis(declined=d.reason, reasons=tuple(reasons), decline_certain=d.certain and not reasons,
                             **base)
     hits = _calls(t, q, found, whole)
+    if any(c.name == "get_service_status" and c.arguments.get("about") in ("oil", "all") for _, c in hits):
+        hits = [(p, c) for p, c in hits if _key(c) != OIL_LEVEL]       # the service's answer gives the level
     guess = bool(found.reasons) and not reasons
     reasons += found.reasons
     if not hits and found.masked:

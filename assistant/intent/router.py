@@ -102,6 +102,9 @@ def _followup(question: str, context: Context, unit: str | None) -> Route | None
         if mirrored != before:
             return Route([ToolCall("get_tyre_pressures", {"wheel": mirrored})], "followup", unit)
     wheel = matcher.wheel_of(matcher.normalise(question))
+    body = [c for c in last if c.name == "get_body_status" and c.arguments.get("about") in ("doors", "belts")]
+    if (wheel or f.seat) and body and not tyres:    # "the passenger's?" after the belts: the belts again
+        return Route(body, "followup", unit)
     if wheel and tyres:
         before = str(tyres[0].arguments.get("wheel", "all"))
         if wheel in ("left", "right") and before.startswith(("front_", "rear_")):
@@ -178,6 +181,8 @@ def route(question: str, context: Context, model_router: ModelRouter | None = No
         followup = _followup(question, context, unit)
         if followup is not None:
             return followup
+    if context.last_calls and matcher.asks_again(question):       # "and now?", "how much longer then?"
+        return Route(list(context.last_calls), "followup", unit)
     a = matcher.analyse(question)
     calls = list(a.calls)
     if any(c.name == "get_insights" for c in context.last_calls) and matcher.is_elliptical(question):
