@@ -249,6 +249,15 @@ def blank(q: str, rx: re.Pattern) -> str:
     return rx.sub(lambda m: " " * len(m.group()), q)
 
 
+_REPEATED = re.compile(r"\b(\w+)(?:\s+\1\b)+")
+
+
+def unrepeated(q: str, keep: set[str]) -> str:
+    """A word a speaker stumbled on said once ("how is the the battery"); a repeated digit or
+    number word is kept (a trouble code spoken "p zero four four two zero")."""
+    return _REPEATED.sub(lambda m: m.group() if m.group(1) in keep or m.group(1).isdigit() else m.group(1), q)
+
+
 def blank_to_clause_end(q: str, rx: re.Pattern) -> str:
     """``q`` with every match of ``rx`` and the rest of its clause (up to the next , ; : . ? !)
     replaced by spaces."""

@@ -289,6 +289,7 @@ def _repair(t: LanguageIntents, q: str) -> str:
     """A transcript as the rules read it: fillers out, mishearings rewritten, spoken codes and
     distances as digits."""
     q = extract.squeeze(extract.blank(q, t.fillers))
+    q = extract.unrepeated(q, set(t.digit_words) | set(t.number_words))
     q = extract.unclipped(q, t.clipped_words)
     q, _ = extract.rewrite(q, t.rewrites())
     q = extract.spoken_codes(q, t.digit_words, t.code_letters)

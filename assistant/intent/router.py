@@ -107,8 +107,10 @@ def _followup(question: str, context: Context, unit: str | None) -> Route | None
         return Route(body, "followup", unit)
     if wheel and tyres:
         before = str(tyres[0].arguments.get("wheel", "all"))
-        if wheel in ("left", "right") and before.startswith(("front_", "rear_")):
-            wheel = before.split("_")[0] + "_" + wheel      # "and the left one?" after the front right: same axle
+        if wheel in ("left", "right") and before.startswith(("front", "rear")):
+            wheel = before.split("_")[0] + "_" + wheel      # "and the left one?" after the front right or the fronts: that axle
+        elif wheel in ("front", "rear") and before in ("left", "right"):
+            wheel = wheel + "_" + before                    # "the front one?" after the left side: that wheel
         return Route([ToolCall("get_tyre_pressures", {"wheel": wheel})], "followup", unit)
     if matcher.unit_requested(question):
         return Route(list(last), "followup", unit)
