@@ -249,6 +249,9 @@ class LanguageIntents(BaseModel):
                                                   "get_service_status about -> words (\"and the level?\")")
     followup_lead: Patterns = Field(NEVER, description="how a short turn that leans on the previous one starts "
                                                        "(and, what about)")
+    followup_signals: dict[str, Patterns] = Field(default_factory=dict, description="after a reading, a subject "
+                                                  "named alone -> its signal of the same kind (\"and the engine?\" "
+                                                  "after the outside temperature: the coolant's)")
     followup_seat: Patterns = Field(NEVER, description="a seat or side named (the passenger's, the back): after a turn "
                                     "about the doors or belts, theirs again")
     followup_again: Patterns = Field(NEVER, description="a whole turn that asks the last thing again (\"and now?\", "

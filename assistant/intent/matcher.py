@@ -218,6 +218,7 @@ class FollowUp:
     insight: str | None = None            # get_insights about, after a trend turn ("and the 12 volt battery?")
     trend: bool = False                   # "is it getting worse over time?" after a reading: its trend
     seat: bool = False                    # "and the passenger's?" after the belts or doors
+    signal: str | None = None             # "and the engine?" after the outside temperature: the coolant's
 
 
 _NUMBER = re.compile(r"(?<![\w.,])(\d+(?:[.,]\d+)?)(?![\w.,]|\s*%)")
@@ -250,7 +251,8 @@ def followup(question: str) -> FollowUp:
                     bool(t.followup_other_side.search(q)), _about(t.followup_service, q),
                     bool(t.followup_other_axle.search(q)), _about(t.followup_insights, q),
                     any(tt.followup_trend.search(q) for tt in (t, *languages.tables())),
-                    bool(t.followup_seat.search(q)))
+                    bool(t.followup_seat.search(q)),
+                    next((s for tt in (t, *languages.tables()) if (s := _about(tt.followup_signals, q))), None))
 
 
 def is_elliptical(question: str) -> bool:

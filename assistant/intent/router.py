@@ -116,6 +116,11 @@ def _followup(question: str, context: Context, unit: str | None) -> Route | None
         return Route(list(last), "followup", unit)
     if f.insight and any(c.name == "get_insights" for c in last):     # "and the 12 volt battery?" after a trend
         return Route([ToolCall("get_insights", {"about": f.insight})], "followup", unit)
+    kinds = {units.dimension(s.unit) for c in last if c.name == "read_signal"
+             and (s := CATALOG.get(c.arguments.get("name", ""))) and s.unit}
+    spec = CATALOG.get(f.signal or "")
+    if spec and spec.unit and units.dimension(spec.unit) in kinds:    # "and the engine?" after the outside temperature
+        return Route([ToolCall("read_signal", {"name": f.signal})], "followup", unit)
     if f.trend and (about := _trend_of(last)):       # "is it getting worse over time?" after the 12 V battery
         return Route([ToolCall("get_insights", {"about": about})], "followup", unit)
     if f.lamp is not None and any(c.name == "get_warnings" for c in last):
