@@ -48,7 +48,7 @@ SAFETY_KEYS = {"safety", "safety_wording", "critical_wording", "critical", "tell
 PROTECTED_PHRASES = {"cant_read", "not_supported", "unreadable_lamps", "lamps_not_reported", "lamps_unreadable_all",
                      "lamps_unreadable_others", "lamps_unreadable_some", "lamp_last_on", "lamp_last_on_critical",
                      "was_ON", "was_BLINK", "state_ON", "state_BLINK", "no_warnings_partial", "n_lamps"}
-NO_READING_PHRASES = {"nothing_heard", "greeting", "decline", "unclear", "cant_read", "not_supported",
+NO_READING_PHRASES = {"nothing_heard", "greeting", "decline", "unclear", "set_aside", "cant_read", "not_supported",
                       "unreadable_lamps", "lamps_not_reported", "lamps_unreadable_all",
                       "lamps_unreadable_others", "lamps_unreadable_some"}
 

@@ -185,6 +185,19 @@ def test_off_topic_is_declined_without_numbers(model):
     assert [t.reason for t in a.tools] == ["safety"]
 
 
+def test_a_command_beside_a_question_is_said_not_done_and_the_question_answered(model):
+    """"Open the boot and check the tyres": the assistant never controls the car, says so first,
+    and still answers the tyres from the car; a word to a child first is no command at all."""
+    a = ask(model, "flat_tyre", "open the boot and check the tyres")
+    assert a.text.startswith("I can't do that part") and "96" in a.text
+    assert [t.name for t in a.tools if t.reason != "safety"] == ["get_tyre_pressures"]
+    a = ask(model, "normal_drive", "stop it Tom! sorry. are the doors closed?")
+    assert a.route == "matcher" and "can't do" not in a.text
+    assert [t.name for t in a.tools if t.reason != "safety"] == ["get_body_status"]
+    a = ask(model, "normal_drive", "open the boot")
+    assert a.route == "off_topic" and not numbers(a.text)
+
+
 def test_answers_are_short(model):
     with LiveVehicle.from_scenario("normal_drive") as v:
         assistant = Assistant(v.state, model)

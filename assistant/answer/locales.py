@@ -44,6 +44,8 @@ REQUIRED["phrases"] += ("insight_battery", "insight_battery_dip", "insight_consu
                         "insight_fuel_parked", "insight_none", "insight_none_about", "insight_service",
                         "insight_service_unknown", "insight_too_little", "insight_tyre_leak")
 REQUIRED["words"] += ("weeks",)
+# A request beside the question that cannot be done (controlling the car, calling): said first.
+REQUIRED["phrases"] += ("set_aside",)
 
 # The dashboard answers (assistant/answer/dashboard.py): the body, charging, a lamp described by
 # its colour and shape.

@@ -88,6 +88,7 @@ class Analysis:
     off_topic: bool = False
     language: str = languages.DEFAULT_LANGUAGE
     text: str = ""
+    set_aside: str | None = None           # the reason of a sentence declined beside the calls ("open the boot")
 
 
 def _table(q: str) -> LanguageIntents:
@@ -581,7 +582,6 @@ def _drop_preamble(t: LanguageIntents, q: str) -> str:
 
 
 _CLAUSE_END = re.compile(r"[,;:.!?]+\s*|\s+-+\s+")
-_SENTENCE = re.compile(r"[^.!?]+[.!?]*")
 
 
 def _other_sentences(t: LanguageIntents, q: str, rx) -> str | None:
@@ -590,10 +590,23 @@ def _other_sentences(t: LanguageIntents, q: str, rx) -> str | None:
     light on?"); None when no sentence matches or the others ask nothing."""
     if not rx.search(q):
         return None
-    rest = "".join(" " * len(m.group()) if rx.search(m.group()) else m.group() for m in _SENTENCE.finditer(q))
-    if len(rest) != len(q) or not rest.strip():
+    rest = "".join(" " * len(part) if rx.search(part) else part for part in _sentences(t, q))
+    if not rest.strip():
         return None
     return rest if _topics(t, rest).at else None
+
+
+_JOINER = re.compile(r"(?:[,;]|\s(?:and then|and|then))\s+")
+
+
+def _sentences(t: LanguageIntents, q: str) -> list[str]:
+    """``q`` cut into sentences, and before a clause that asks after "and", "then" or a comma
+    ("turn the seats on and tell me how far I can go"); the pieces join back into ``q``."""
+    cuts = {m.end() for m in re.finditer(r"[.!?]+\s*", q)}
+    cuts |= {m.end() for m in _JOINER.finditer(q)
+             if t.question_start.match(q, m.end()) and not t.tag_question.match(q, m.end())}
+    bounds = [0, *sorted(c for c in cuts if 0 < c < len(q)), len(q)]
+    return [q[a:b] for a, b in zip(bounds, bounds[1:])]
 
 
 def _dictated_claims(t: LanguageIntents, q: str) -> str:
@@ -650,9 +663,11 @@ def _analyse(t: LanguageIntents, q: str) -> Analysis:
     if t.not_a_car_question.search(q):        # a long question's context ("petrol is so expensive") does not count
         return Analysis(declined=NOT_A_CAR_QUESTION, reasons=tuple(reasons), decline_certain=not reasons, **base)
     found = _topics(t, q)
+    set_aside = None
     for d in t.declines:
         if d.sentence_only and (rest := _other_sentences(t, q, d.words)) is not None:
             q, found = rest, _topics(t, rest)         # "stop it, Tom! are the doors closed?"
+            set_aside = set_aside or d.reason
             continue
         if d.words.search(q) and not any(found.asks(u) for u in d.unless) and not d.unless_words.search(q):
             if not d.certain:
@@ -677,4 +692,5 @@ def _analyse(t: LanguageIntents, q: str) -> Analysis:
         hits.insert(0, (-1, ToolCall("get_insights", {"about": trend})))
     return Analysis(calls=tuple(c for _, c in hits), reasons=tuple(dict.fromkeys(reasons)),
                     inferred=found.inferred if hits else None, topic_guess=guess and TWO_TOPICS not in reasons,
-                    off_topic=not hits and bool(t.off_topic.search(q)), **base)
+                    off_topic=not hits and bool(t.off_topic.search(q)), set_aside=set_aside if hits else None,
+                    **base)

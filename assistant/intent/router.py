@@ -48,6 +48,7 @@ class Route:
     unit_override: str | None = None
     certain: bool = True             # False: a guess a capable model should have made
     reason: str = ""                 # why it is not certain, or why the model was asked ("model: ...")
+    set_aside: str = ""              # a request beside the calls that is declined ("open the boot and ..."): said first
 
 
 @dataclass
@@ -198,7 +199,7 @@ def route(question: str, context: Context, model_router: ModelRouter | None = No
             return Route([ToolCall("get_insights", {"about": f.insight})], "followup", unit)
     reason = matcher.uncertainty(question, calls)
     if calls and reason is None:
-        return Route(calls, "matcher", unit)
+        return Route(calls, "matcher", unit, set_aside=a.set_aside or "")
     # A position alone ("and the passenger one?") after a turn about the doors or belts: theirs.
     body = [c for c in context.last_calls if c.name == "get_body_status"]
     if body and a.inferred == "wheel" and matcher.WHEEL_ALONE in a.reasons and matcher.is_short(question):
@@ -225,7 +226,7 @@ def route(question: str, context: Context, model_router: ModelRouter | None = No
         if got is not None:                      # [] : the model says it is not about the car
             return Route([], "off_topic", reason=MODEL_DECLINED)
     if calls:
-        return Route(calls, "matcher", unit, certain=False, reason=reason or "")
+        return Route(calls, "matcher", unit, certain=False, reason=reason or "", set_aside=a.set_aside or "")
     if a.declined is not None or a.off_topic:
         return Route([], "off_topic", certain=False, reason=reason or "")
     return Route([], "unclear", certain=False, reason=reason or matcher.NO_TOPIC)
