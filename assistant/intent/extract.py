@@ -106,9 +106,11 @@ def spoken_codes(q: str, digits: dict[str, int], letters: dict[str, str] | None 
     i = 0
     while i < len(toks):
         tok = toks[i]
-        letter = letters.get(tok)
+        letter, code = letters.get(tok), ""
+        if letter is None and (glued := re.fullmatch(r"([pcbu])(\d{1,3})", tok)):    # "p0 one seven one"
+            letter, code = glued.groups()
         if letter is not None:
-            code, j, tail = "", i + 1, ""
+            j, tail = i + 1, ""
             while j < len(toks) and len(code) < 4:
                 word, tail = re.fullmatch(r"(.*?)([?.!,;:]*)", toks[j]).groups()
                 if word.isdigit():
