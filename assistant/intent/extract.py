@@ -251,13 +251,17 @@ def blank(q: str, rx: re.Pattern) -> str:
     return rx.sub(lambda m: " " * len(m.group()), q)
 
 
-_REPEATED = re.compile(r"\b(\w+)(?:\s+\1\b)+")
+_REPEATED = re.compile(r"\b(\w+(?: \w+)?)(?:\s+\1\b)+")
 
 
 def unrepeated(q: str, keep: set[str]) -> str:
-    """A word a speaker stumbled on said once ("how is the the battery"); a repeated digit or
-    number word is kept (a trouble code spoken "p zero four four two zero")."""
-    return _REPEATED.sub(lambda m: m.group() if m.group(1) in keep or m.group(1).isdigit() else m.group(1), q)
+    """A word or two a speaker stumbled on said once ("how is the the battery", "can i can i get
+    to work"); a repeated digit or number word is kept (a trouble code spoken "p zero four four
+    two zero")."""
+    def once(m: re.Match) -> str:
+        words = m.group(1).split()
+        return m.group() if any(w in keep or w.isdigit() for w in words) else m.group(1)
+    return _REPEATED.sub(once, q)
 
 
 def blank_to_clause_end(q: str, rx: re.Pattern) -> str:

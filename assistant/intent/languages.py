@@ -43,6 +43,7 @@ TOPICS = ("range", "energy", "warnings", "service", "tyres", "signals")
 Topic = Literal["range", "energy", "warnings", "service", "tyres", "signals"]
 # What a shared word or a mask can stand for: a topic (not "signals"), a read_signal name, or nothing.
 CALL_TOPICS = ("range", "energy", "warnings", "service", "tyres")
+MASKED_TOOLS = ("body", "charging")
 NOTHING = "none"
 
 
@@ -134,6 +135,9 @@ class Decline(BaseModel):
     unless_words: Patterns = Field(NEVER, description="not declined when these words are in the question (another "
                                                       "car compared with 'mine', 'my own')")
     certain: bool = Field(True, description="false: a capable model may still route it")
+    whole_question: bool = Field(False, description="read in a long question's context too (\"my daughter's "
+                                 "e-scooter says 8 km left, can she ride it to school?\": the context says "
+                                 "whose reading it is)")
     sentence_only: bool = Field(False, description="declines its own sentence only: a question about the car in "
                                                    "another sentence is still answered (\"stop it, Tom! are the "
                                                    "doors closed?\")")
@@ -289,7 +293,8 @@ class LanguageIntents(BaseModel):
         for k in v:
             if k == NOTHING:
                 raise ValueError("a mask is for a topic or a signal")
-            _sense_target(k)
+            if k not in MASKED_TOOLS:           # the body and charging tools' words can be masked too
+                _sense_target(k)
         return v
 
     @field_validator("warnings_about")

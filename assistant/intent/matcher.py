@@ -453,7 +453,7 @@ def _calls(t: LanguageIntents, q: str, found: _Topics, whole: str | None = None)
             if wheel is None and whole is not None:   # "... clipped the kerb with the front left, is that tyre low?"
                 wheel = extract.wheel_of(whole, t.wheels, t.sides)
             call = ToolCall("get_tyre_pressures", {"wheel": wheel} if wheel else {})
-        elif target == "warnings" and (named := _codes_named(q)):
+        elif target == "warnings" and (named := _codes_named(q) or (_codes_named(whole) if whole else [])):
             # A code named ("what does P0420 mean?"): what it means and whether it is stored,
             # one explain_code call per code (at most 3), each where it is named.
             for at, code in named[:-1]:
@@ -658,6 +658,8 @@ def _analyse(t: LanguageIntents, q: str) -> Analysis:
         if q is not whole and t.destination_words.search(q) and not t.distance_rx().search(q) \
                 and t.distance_rx().search(whole):
             q = whole       # "we're doing 250 miles today ..., can the car do that?": the distance is the request's
+    if n > t.long_question_words and (rest := _other_sentences(t, q, t.not_a_car_question)) is not None:
+        q = rest              # "the price is steep here, ..., so can I reach the cheaper one 40 km on?"
     if (rest := _other_sentences(t, q, t.fears)) is not None:
         q = rest              # "it's not the battery again, is it? is the battery light on?"
     if t.not_a_car_question.search(q):        # a long question's context ("petrol is so expensive") does not count
@@ -669,7 +671,8 @@ def _analyse(t: LanguageIntents, q: str) -> Analysis:
             q, found = rest, _topics(t, rest)         # "stop it, Tom! are the doors closed?"
             set_aside = set_aside or d.reason
             continue
-        if d.words.search(q) and not any(found.asks(u) for u in d.unless) and not d.unless_words.search(q):
+        said = whole if d.whole_question else q
+        if d.words.search(said) and not any(found.asks(u) for u in d.unless) and not d.unless_words.search(said):
             if not d.certain:
                 reasons.append(d.reason)
             return Analysis(declined=d.reason, reasons=tuple(reasons), decline_certain=d.certain and not reasons,
