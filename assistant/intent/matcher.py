@@ -226,9 +226,19 @@ _NUMBER = re.compile(r"(?<![\w.,])(\d+(?:[.,]\d+)?)(?![\w.,]|\s*%)")
 
 
 def followup(question: str) -> FollowUp:
-    """:class:`FollowUp` for a short turn with no topic of its own (in its language's words)."""
+    """:class:`FollowUp` for a short turn with no topic of its own, in its language's words; a
+    turn too short to show its language ("e il bagagliaio?") in the first table that reads
+    something in it."""
     q = normalise(question)
-    t = _table(q)
+    first = _table(q)
+    for t in (first, *(t for t in languages.tables() if t is not first)):
+        f = _followup_in(t, q)
+        if f != FollowUp():
+            return f
+    return FollowUp()
+
+
+def _followup_in(t: LanguageIntents, q: str) -> FollowUp:
     q = _repair(t, q)
     if extract.word_count(q) > FOLLOWUP_WORDS:
         return FollowUp()
