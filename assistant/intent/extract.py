@@ -251,6 +251,14 @@ def blank(q: str, rx: re.Pattern) -> str:
     return rx.sub(lambda m: " " * len(m.group()), q)
 
 
+_THOUSANDS = re.compile(r"(?<![\d.,])(\d{1,3}(?:[,.]\d{3})+)(?![\d]|[.,]\d)")
+
+
+def thousands(q: str) -> str:
+    """Numbers written with a thousands separator ("20,000 km", "2.500 km") without it."""
+    return _THOUSANDS.sub(lambda m: re.sub(r"[,.]", "", m.group(1)), q)
+
+
 _REPEATED = re.compile(r"\b(\w+(?: \w+)?)(?:\s+\1\b)+")
 
 

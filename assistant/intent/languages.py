@@ -256,6 +256,8 @@ class LanguageIntents(BaseModel):
     followup_signals: dict[str, Patterns] = Field(default_factory=dict, description="after a reading, a subject "
                                                   "named alone -> its signal of the same kind (\"and the engine?\" "
                                                   "after the outside temperature: the coolant's)")
+    followup_range: Patterns = Field(NEVER, description="after an energy reading, asks how far it goes (\"and how "
+                                     "far is that in miles?\"): the range on that energy")
     followup_seat: Patterns = Field(NEVER, description="a seat or side named (the passenger's, the back): after a turn "
                                     "about the doors or belts, theirs again")
     followup_again: Patterns = Field(NEVER, description="a whole turn that asks the last thing again (\"and now?\", "

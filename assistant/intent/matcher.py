@@ -141,6 +141,8 @@ def _destination(t: LanguageIntents, q: str) -> float | None:
     """The destination distance ``q`` states, doubled for a trip there and back ("it's 30 miles
     away, can I get there and back?") unless the distance is already the whole trip ("a 60 km
     round trip")."""
+    if "range" in t.masks:              # not a distance already driven ("we just did 300 km, ...")
+        q = extract.blank(q, t.masks["range"])
     km = extract.destination_km(q, t.distance_rx())
     if km is not None and t.followup_round_trip.search(q) and not t.round_trip_given.search(q):
         km = round(2 * km, 1)
@@ -220,6 +222,7 @@ class FollowUp:
     trend: bool = False                   # "is it getting worse over time?" after a reading: its trend
     seat: bool = False                    # "and the passenger's?" after the belts or doors
     signal: str | None = None             # "and the engine?" after the outside temperature: the coolant's
+    range: bool = False                   # "and how far is that?" after an energy level: the range
 
 
 _NUMBER = re.compile(r"(?<![\w.,])(\d+(?:[.,]\d+)?)(?![\w.,]|\s*%)")
@@ -263,7 +266,8 @@ def _followup_in(t: LanguageIntents, q: str) -> FollowUp:
                     bool(t.followup_other_axle.search(q)), _about(t.followup_insights, q),
                     any(tt.followup_trend.search(q) for tt in (t, *languages.tables())),
                     bool(t.followup_seat.search(q)),
-                    next((s for tt in (t, *languages.tables()) if (s := _about(tt.followup_signals, q))), None))
+                    next((s for tt in (t, *languages.tables()) if (s := _about(tt.followup_signals, q))), None),
+                    bool(t.followup_range.search(q)))
 
 
 def is_elliptical(question: str) -> bool:
@@ -302,7 +306,7 @@ def _repair(t: LanguageIntents, q: str) -> str:
     """A transcript as the rules read it: fillers out, mishearings rewritten, spoken codes and
     distances as digits."""
     q = extract.squeeze(extract.blank(q, t.fillers))
-    q = extract.unrepeated(q, set(t.digit_words) | set(t.number_words))
+    q = extract.thousands(extract.unrepeated(q, set(t.digit_words) | set(t.number_words)))
     q = extract.unclipped(q, t.clipped_words)
     q, _ = extract.rewrite(q, t.rewrites())
     q = extract.spoken_codes(q, t.digit_words, t.code_letters)
@@ -403,8 +407,8 @@ def _topics(t: LanguageIntents, q: str) -> _Topics:
             found.add(sense, m.start())
 
     # A distance and nothing else (refuelling words at most): a destination to reach.
-    distance = t.distance_rx().search(q)
-    if distance and not found.at:
+    distance = t.distance_rx().search(views.get("range", q))    # not one already driven ("we just did 500 km")
+    if distance and not found.at and not _about(t.insights, q):
         found.add("range", distance.start())
         found.inferred = "destination"
         if not (t.destination_words.search(q) or energy):
@@ -462,6 +466,9 @@ def _calls(t: LanguageIntents, q: str, found: _Topics, whole: str | None = None)
             wheel = extract.wheel_of(q, t.wheels, t.sides)
             if wheel is None and whole is not None:   # "... clipped the kerb with the front left, is that tyre low?"
                 wheel = extract.wheel_of(whole, t.wheels, t.sides)
+            if wheel is None:                          # words of two languages: "le tyre pressure à l'avant"
+                wheel = next((w for tt in languages.tables() if tt is not t
+                              and (w := extract.wheel_of(q, tt.wheels, tt.sides))), None)
             call = ToolCall("get_tyre_pressures", {"wheel": wheel} if wheel else {})
         elif target == "warnings" and (named := _codes_named(q) or (_codes_named(whole) if whole else [])):
             # A code named ("what does P0420 mean?"): what it means and whether it is stored,

@@ -113,6 +113,9 @@ def _followup(question: str, context: Context, unit: str | None) -> Route | None
         elif wheel in ("front", "rear") and before in ("left", "right"):
             wheel = wheel + "_" + before                    # "the front one?" after the left side: that wheel
         return Route([ToolCall("get_tyre_pressures", {"wheel": wheel})], "followup", unit)
+    levels = [c for c in last if c.name == "get_energy_level"]
+    if f.range and levels:          # "and how far is that in miles?" after the charge: the range on it
+        return Route([ToolCall("get_range", dict(levels[0].arguments))], "followup", unit)
     if matcher.unit_requested(question):
         return Route(list(last), "followup", unit)
     if f.insight and any(c.name == "get_insights" for c in last):     # "and the 12 volt battery?" after a trend
@@ -154,6 +157,8 @@ def _followup(question: str, context: Context, unit: str | None) -> Route | None
         return Route(list(last), "followup", unit)
     return None
 
+
+ADBLUE = "Vehicle.Powertrain.CombustionEngine.DieselExhaustFluid."
 
 # The trend in the history (get_insights' about) of what a reading call reads.
 TREND_OF_READING = {"get_tyre_pressures": "tyres", "get_energy_level": "fuel", "get_service_status": "service",
@@ -197,6 +202,15 @@ def route(question: str, context: Context, model_router: ModelRouter | None = No
         f = matcher.followup(question)      # "and the 12 volt battery?" after a trend: that subject's trend
         if f.insight:
             return Route([ToolCall("get_insights", {"about": f.insight})], "followup", unit)
+    # A range question right after an AdBlue reading ("and how far will that last me?"): the AdBlue's.
+    ranged = [c.name for c in calls] == ["get_range"] and "destination_km" not in calls[0].arguments \
+        and matcher.is_short(question)
+    if ranged and any(c.arguments.get("name", "").startswith(ADBLUE) for c in context.last_calls):
+        return Route([ToolCall("read_signal", {"name": ADBLUE + "Range"})], "followup", unit)
+    # ... after a fuel or charge level ("and how far does that get me?"): the range on that energy.
+    level = next((c for c in context.last_calls if c.name == "get_energy_level" and c.arguments.get("source")), None)
+    if ranged and level is not None and "source" not in calls[0].arguments:
+        return Route([ToolCall("get_range", {"source": level.arguments["source"]})], "followup", unit)
     reason = matcher.uncertainty(question, calls)
     if calls and reason is None:
         return Route(calls, "matcher", unit, set_aside=a.set_aside or "")
