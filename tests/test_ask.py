@@ -198,6 +198,19 @@ def test_a_command_beside_a_question_is_said_not_done_and_the_question_answered(
     assert a.route == "off_topic" and not numbers(a.text)
 
 
+def test_a_reach_question_on_the_battery_is_decided_by_the_electric_range(model):
+    """A plug-in hybrid with 42 km electric and 610 km on fuel: "95 km on the battery" is a no
+    (the total would have said yes), said with the electric range, then the whole picture."""
+    a = ask(model, "normal_drive", "can I do 95 km on the battery?")
+    call = next(t for t in a.tools if t.name == "get_range")
+    assert call.arguments == {"destination_km": 95.0, "source": "battery"} and call.result.can_reach is False
+    assert a.text.startswith("No, not on electric power alone") and {42, 95, 652} <= set(numbers(a.text))
+    a = ask(model, "normal_drive", "can I do 30 km on battery only?")
+    assert a.text.startswith("Yes, on electric power alone") and 42 in numbers(a.text)
+    a = ask(model, "normal_drive", "have I got enough fuel to do 640 km?")      # fuel: the car uses both
+    assert a.text.startswith("Yes") and 652 in numbers(a.text)
+
+
 def test_answers_are_short(model):
     with LiveVehicle.from_scenario("normal_drive") as v:
         assistant = Assistant(v.state, model)

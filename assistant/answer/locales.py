@@ -46,6 +46,8 @@ REQUIRED["phrases"] += ("insight_battery", "insight_battery_dip", "insight_consu
 REQUIRED["words"] += ("weeks",)
 # A request beside the question that cannot be done (controlling the car, calling): said first.
 REQUIRED["phrases"] += ("set_aside",)
+# "Can I do 95 km on the battery?": the verdict on that energy alone.
+REQUIRED["phrases"] += ("reach_yes_ev", "reach_no_ev")
 
 # The dashboard answers (assistant/answer/dashboard.py): the body, charging, a lamp described by
 # its colour and shape.

@@ -341,7 +341,26 @@ def render_range(r: RangeResult, s: Style, out: Rendering) -> None:
     if r.source != "any":                      # the answer to what was asked comes first
         _say_unreadable(bad, s, out)
         bad = []
-    if r.destination_km is not None and (fuel.ok or ev.ok):
+    asked = {"fuel": fuel, "battery": ev}.get(r.source)
+    hybrid = fuel.ok and ev.ok and ev.value > 0
+    if r.destination_km is not None and r.source == "battery" and ev.ok:
+        # "can I do 95 km on the battery?": the electric range decides, then the whole picture
+        rng = s.quantity(Quantity(signal=ev.signal, value=ev.value, unit="km"))
+        dest = s.quantity(Quantity(signal=ev.signal, value=r.destination_km, unit="km"))
+        out.add(s.phrase(f"reach_{'yes' if r.can_reach else 'no'}_ev", range=rng, dest=dest), primary=True)
+        if hybrid:
+            total = s.quantity(Quantity(signal="total", value=fuel.value + ev.value, unit=fuel.unit), key=False)
+            out.add(s.phrase("range_total", total=total, fuel=s.quantity(fuel), ev=s.quantity(ev)))
+    elif r.destination_km is None and asked is not None and asked.ok and hybrid:
+        # "how far will the battery take me?": that energy's range first, then the total
+        if r.source == "fuel":
+            tail = f", {s.phrase('tank', pct=s.quantity(r.fuel_level))}" if r.fuel_level.ok else ""
+            out.add(s.phrase("range_fuel", fuel=s.quantity(fuel)) + tail, primary=True)
+        else:
+            out.add(s.phrase("range_ev", ev=s.quantity(ev)), primary=True)
+        total = s.quantity(Quantity(signal="total", value=fuel.value + ev.value, unit=fuel.unit), key=False)
+        out.add(s.phrase("range_total", total=total, fuel=s.quantity(fuel), ev=s.quantity(ev)))
+    elif r.destination_km is not None and (fuel.ok or ev.ok):
         total = sum(q.value for q in (fuel, ev) if q.ok)
         rng = s.quantity(Quantity(signal=fuel.signal, value=total, unit="km"))
         dest = s.quantity(Quantity(signal=fuel.signal, value=r.destination_km, unit="km"))

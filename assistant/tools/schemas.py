@@ -104,7 +104,8 @@ class RangeResult(BaseModel):
     low_fuel_light: Quantity
     destination_km: Optional[float] = None
     can_reach: Optional[bool] = Field(None, description="None when no destination, or when the readable range "
-                                                        "falls short while a range the car has cannot be read")
+                                                        "falls short while a range the car has cannot be read; "
+                                                        "asked about the battery, the electric range alone")
     source: EnergySource = "any"
 
 

@@ -74,7 +74,12 @@ def get_range(v: VehicleView, args: RangeArgs) -> RangeResult:
     res = RangeResult(fuel_range=fuel, fuel_level=v.read(FUEL_LEVEL, digits=0), ev_range=ev,
                       battery_level=v.read(SOC, digits=0), low_fuel_light=v.read(TT + "LowFuel"),
                       destination_km=args.destination_km, source=args.source)
-    if args.destination_km is not None:
+    if args.destination_km is not None and args.source == "battery" and ev.status != "not_supported":
+        # "can I do 95 km on the battery?": the electric range alone decides (a hybrid's fuel
+        # is there as well when the driver asks about fuel, "enough fuel for 700 km": the total)
+        if ev.ok:
+            res.can_reach = ev.value >= args.destination_km
+    elif args.destination_km is not None:
         readable = [q.value for q in (fuel, ev) if q.ok]
         unknown = any(not q.ok and q.status != "not_supported" for q in (fuel, ev))
         if readable and sum(readable) >= args.destination_km:
