@@ -14,7 +14,8 @@ the rules below are the same for every language. :func:`analyse` goes through th
    are); in a long question, a story told before the request ("I was driving to work and ... can
    you tell me ...") and statements before the first clause that asks ("the car needs its MOT
    soon, ..., but what I want to know is ..."), when the request has a topic (a destination
-   distance or a wheel told in them still counts).
+   distance or a wheel told in them still counts); a sentence that voices a fear before the
+   question (``fears``: "it's not the battery again, is it? is the battery light on?").
 3. *Decline* a question that is not about the car's state (``not_a_car_question``: prices, music).
 4. *Topics*: each topic (range, energy, warnings, service, tyres, each signal) whose patterns
    match gives one tool call, with its arguments (a destination distance, which tyre, which
@@ -27,7 +28,15 @@ the rules below are the same for every language. :func:`analyse` goes through th
 5. *Inferred topics*: a distance with no topic of its own ("the next town, 30 km") is a
    destination for the range; a wheel named alone ("is the front left ok?") is the tyres.
 6. *Declines with car words* (``declines``): another car, cars in general, navigation, controlling
-   the car — unless the question also asks a topic the decline lets through.
+   the car — unless the question also asks a topic the decline lets through. A decline that is
+   ``sentence_only`` (commands: "open the boot", "call my wife") declines its own sentence only;
+   the question in another one is answered and :attr:`Analysis.set_aside` says what was not
+   done. A ``whole_question`` decline also reads a long question's context ("my daughter's
+   scooter says 8 km left, can she ride it to school?").
+
+The words of a lamp's name are the lamp's (``warnings_about``): "the battery charge light" is no
+fuel, charging or signal question, and a lamp named by its symbol alone ("le petit flocon
+allumé") is a lamp question.
 
 Each rule that guesses records why (:attr:`Analysis.reasons`); :func:`uncertainty` returns them,
 so that the router (:mod:`assistant.intent.router`) can ask a capable model instead. A short
@@ -613,7 +622,7 @@ def _other_sentences(t: LanguageIntents, q: str, rx) -> str | None:
     return rest if _topics(t, rest).at else None
 
 
-_JOINER = re.compile(r"(?:[,;]|\s(?:and then|and|then))\s+")
+_JOINER = re.compile(r"(?:[,;]|\s(?:and then|and|then|et puis|et|puis|e poi|e|poi))\s+")   # en, fr, it
 
 
 def _sentences(t: LanguageIntents, q: str) -> list[str]:

@@ -7,9 +7,12 @@
    when :func:`matcher.uncertainty` has no reason against them (the fast path, the common case);
 3. the previous turn settles what the question leaves open — a topic only guessed (a wheel
    named alone, a shared word's usual sense) right after a turn on that topic, "what about the
-   rear ones?", "and in miles?", "and on petrol?", "what about 160?", "is that too low?" — only
-   when the new turn has no topic of its own (a topic switch wins over the previous turn); a
-   clear decline ("tell me a joke") is declined;
+   rear ones?", "and in miles?", "and on petrol?", "what about 160?", "is that too low?", "is it
+   getting worse?" (that reading's trend), "and the engine?" (a reading of the same kind), "and
+   the passenger's?" (after the belts) — only when the new turn has no topic of its own (a topic
+   switch wins over the previous turn); a whole turn that asks again ("and now?", "still?")
+   repeats the previous calls first, and a range question right after an AdBlue, fuel or
+   charge reading keeps that energy; a clear decline ("tell me a joke") is declined;
 4. otherwise, when a ``model_router`` is given and the question is unplaced or its guess is of
    a class the model routes better (:data:`ASK_MODEL_FOR`, measured), the model decides: a
    non-empty list of calls is used (source ``model``), ``[]`` says the question is not about
