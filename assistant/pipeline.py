@@ -385,7 +385,7 @@ class Assistant:
         asked = [(t.name, t.result) for t in tools.asked]
         rendering = render(asked, style) if asked else Rendering()
         if asked and r.set_aside:           # "open the boot and check the tyres": that part is not done, said first
-            rendering.sentences.insert(0, Rendering._sentence(style.phrase("set_aside")))
+            rendering.add_first(style.phrase("set_aside"))
         if not asked:
             key = "decline" if r.source == "off_topic" else "unclear"
             # A brand's decline/unclear text is never said after a critical warning or while a

@@ -198,6 +198,18 @@ def test_a_command_beside_a_question_is_said_not_done_and_the_question_answered(
     assert a.route == "off_topic" and not numbers(a.text)
 
 
+def test_the_part_not_done_is_never_cut_by_a_length_cap():
+    from assistant.answer.render import Rendering
+    r = Rendering()
+    r.add("The rear left tyre is low at 96 kPa.", primary=True)
+    r.add("The others are fine at 236 to 240 kPa, checked a moment ago.")
+    r.add_first("I can't do that part: I can only read the car.")
+    assert r.sentences[0].startswith("I can't do that part")
+    cut = r.capped(max_words=12, max_sentences=2)       # only the answer would fit
+    assert "I can't do that part: I can only read the car." in cut.sentences and "96 kPa" in cut.text
+    assert len(cut.sentences) == 2
+
+
 def test_a_reach_question_on_the_battery_is_decided_by_the_electric_range(model):
     """A plug-in hybrid with 42 km electric and 610 km on fuel: "95 km on the battery" is a no
     (the total would have said yes), said with the electric range, then the whole picture."""

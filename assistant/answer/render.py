@@ -205,6 +205,15 @@ class Rendering:
                 self.fine.add(fine)
                 self.fine_worded = self.fine_worded or bool(health_claim(s))
 
+    def add_first(self, s: str) -> None:
+        """A sentence said before the rest and never cut ("I can't do that part: ..." when a
+        command beside the question is not carried out)."""
+        s = self._sentence(s)
+        if s not in self.sentences:
+            self.sentences.insert(0, s)
+        if s not in self.must:
+            self.must.append(s)
+
     def add_cant_read(self, s: str, primary: bool = False) -> None:
         self.cant_read = True
         self.add(s, keep=True, primary=primary)
@@ -349,8 +358,7 @@ def render_range(r: RangeResult, s: Style, out: Rendering) -> None:
         dest = s.quantity(Quantity(signal=ev.signal, value=r.destination_km, unit="km"))
         out.add(s.phrase(f"reach_{'yes' if r.can_reach else 'no'}_ev", range=rng, dest=dest), primary=True)
         if hybrid:
-            total = s.quantity(Quantity(signal="total", value=fuel.value + ev.value, unit=fuel.unit), key=False)
-            out.add(s.phrase("range_total", total=total, fuel=s.quantity(fuel), ev=s.quantity(ev)))
+            out.add(_range_total(fuel, ev, s))
     elif r.destination_km is None and asked is not None and asked.ok and hybrid:
         # "how far will the battery take me?": that energy's range first, then the total
         if r.source == "fuel":
@@ -358,8 +366,7 @@ def render_range(r: RangeResult, s: Style, out: Rendering) -> None:
             out.add(s.phrase("range_fuel", fuel=s.quantity(fuel)) + tail, primary=True)
         else:
             out.add(s.phrase("range_ev", ev=s.quantity(ev)), primary=True)
-        total = s.quantity(Quantity(signal="total", value=fuel.value + ev.value, unit=fuel.unit), key=False)
-        out.add(s.phrase("range_total", total=total, fuel=s.quantity(fuel), ev=s.quantity(ev)))
+        out.add(_range_total(fuel, ev, s))
     elif r.destination_km is not None and (fuel.ok or ev.ok):
         total = sum(q.value for q in (fuel, ev) if q.ok)
         rng = s.quantity(Quantity(signal=fuel.signal, value=total, unit="km"))
@@ -370,10 +377,8 @@ def render_range(r: RangeResult, s: Style, out: Rendering) -> None:
             out.add(s.phrase("range_split", fuel=s.quantity(fuel), ev=s.quantity(ev)))
         if r.can_reach is None:                # why it cannot say no: every range it cannot read
             bad = [q for q in (fuel, ev) if not q.ok and q.status != "not_supported"]
-    elif fuel.ok and ev.ok and ev.value > 0:           # a hybrid: the total, then the split
-        total = s.quantity(Quantity(signal="total", value=fuel.value + ev.value, unit=fuel.unit), key=False)
-        out.add(s.phrase("range_total", total=total, fuel=s.quantity(fuel), ev=s.quantity(ev)),
-                short=s.phrase("range_both", fuel=s.quantity(fuel), ev=s.quantity(ev)))
+    elif hybrid:                                        # the total, then the split
+        out.add(_range_total(fuel, ev, s), short=s.phrase("range_both", fuel=s.quantity(fuel), ev=s.quantity(ev)))
     elif fuel.ok:
         tail = f", {s.phrase('tank', pct=s.quantity(r.fuel_level))}" if r.fuel_level.ok else ""
         out.add(s.phrase("range_fuel", fuel=s.quantity(fuel)) + tail)
@@ -388,6 +393,13 @@ def render_range(r: RangeResult, s: Style, out: Rendering) -> None:
         out.fact("lamp", "LowFuel", state="on")
         out.fact("verdict", "low")
         out.add(s.phrase("low_fuel_on"), keep=True)
+
+
+def _range_total(fuel: Quantity, ev: Quantity, s: Style) -> str:
+    """A hybrid's whole range and its split ("about 652 km in all: 610 km on fuel and 42 km on
+    electric power")."""
+    total = s.quantity(Quantity(signal="total", value=fuel.value + ev.value, unit=fuel.unit), key=False)
+    return s.phrase("range_total", total=total, fuel=s.quantity(fuel), ev=s.quantity(ev))
 
 
 def render_energy(r: EnergyResult, s: Style, out: Rendering) -> None:

@@ -316,8 +316,8 @@ def wheel_of(q: str, wheels: dict[str, re.Pattern], sides: dict[str, re.Pattern]
     axle (front, rear) with a clear side phrase said apart (``sides``: "the front one on the
     driver's side") is that one wheel."""
     wheel = next((wheel for wheel, rx in wheels.items() if rx.search(q)), None)
-    if wheel in ("front", "rear") and all(rx.search(q) for w, rx in wheels.items() if w in ("front", "rear")) \
-            and len([w for w in wheels if w in ("front", "rear")]) == 2:
+    axles = [rx for w, rx in wheels.items() if w in ("front", "rear")]
+    if wheel in ("front", "rear") and len(axles) == 2 and all(rx.search(q) for rx in axles):
         return None                 # "the front and back tyres": both axles, all of them
     if wheel in ("front", "rear") and sides:
         side = next((side for side, rx in sides.items() if rx.search(q)), None)

@@ -273,10 +273,8 @@ def _followup_in(t: LanguageIntents, q: str) -> FollowUp:
                     bool(t.followup_round_trip.search(q)), tuple(_body_abouts(t, q)),
                     bool(t.followup_other_side.search(q)), _about(t.followup_service, q),
                     bool(t.followup_other_axle.search(q)), _about(t.followup_insights, q),
-                    any(tt.followup_trend.search(q) for tt in (t, *languages.tables())),
-                    bool(t.followup_seat.search(q)),
-                    next((s for tt in (t, *languages.tables()) if (s := _about(tt.followup_signals, q))), None),
-                    bool(t.followup_range.search(q)))
+                    bool(t.followup_trend.search(q)), bool(t.followup_seat.search(q)),
+                    _about(t.followup_signals, q), bool(t.followup_range.search(q)))
 
 
 def is_elliptical(question: str) -> bool:
@@ -290,7 +288,8 @@ def is_elliptical(question: str) -> bool:
 def asks_again(question: str) -> bool:
     """The whole turn asks the last thing again ("and now?", "still?", "how much longer then?",
     "has it come down yet?"), in any table's words."""
-    q = _repair(_table(normalise(question)), normalise(question)).strip()
+    q = normalise(question)
+    q = _repair(_table(q), q).strip()
     return any(t.followup_again.fullmatch(q) for t in languages.tables())
 
 

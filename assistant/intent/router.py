@@ -106,7 +106,7 @@ def _followup(question: str, context: Context, unit: str | None) -> Route | None
         if mirrored != before:
             return Route([ToolCall("get_tyre_pressures", {"wheel": mirrored})], "followup", unit)
     wheel = matcher.wheel_of(matcher.normalise(question))
-    body = [c for c in last if c.name == "get_body_status" and c.arguments.get("about") in ("doors", "belts")]
+    body = _seats_and_doors(last)
     if (wheel or f.seat) and body and not tyres:    # "the passenger's?" after the belts: the belts again
         return Route(body, "followup", unit)
     if wheel and tyres:
@@ -170,6 +170,26 @@ TREND_OF_READING = {"get_tyre_pressures": "tyres", "get_energy_level": "fuel", "
                     "Vehicle.Powertrain.FuelSystem.AverageConsumption": "consumption"}
 
 
+def _seats_and_doors(calls: list[ToolCall]) -> list[ToolCall]:
+    """The previous turn's calls about the doors or the belts: what a seat or side named alone
+    next ("and the passenger's?") asks again."""
+    return [c for c in calls if c.name == "get_body_status" and c.arguments.get("about") in ("doors", "belts")]
+
+
+def _range_of_last_reading(calls: list[ToolCall], last: list[ToolCall]) -> list[ToolCall] | None:
+    """A short range question with nothing of its own right after a reading it refers to: after
+    the AdBlue ("and how far will that last me?") the AdBlue's range; after a fuel or charge level
+    ("and how far does that get me?") the range on that energy. None otherwise."""
+    if [c.name for c in calls] != ["get_range"] or "destination_km" in calls[0].arguments:
+        return None
+    if any(c.arguments.get("name", "").startswith(ADBLUE) for c in last):
+        return [ToolCall("read_signal", {"name": ADBLUE + "Range"})]
+    level = next((c for c in last if c.name == "get_energy_level" and c.arguments.get("source")), None)
+    if level is not None and "source" not in calls[0].arguments:
+        return [ToolCall("get_range", {"source": level.arguments["source"]})]
+    return None
+
+
 def _trend_of(calls: list[ToolCall]) -> str | None:
     """The trend a follow-up asks about after these calls: a trend turn's own subject, else the
     subject of the first reading that has one; None when none has."""
@@ -205,20 +225,13 @@ def route(question: str, context: Context, model_router: ModelRouter | None = No
         f = matcher.followup(question)      # "and the 12 volt battery?" after a trend: that subject's trend
         if f.insight:
             return Route([ToolCall("get_insights", {"about": f.insight})], "followup", unit)
-    # A range question right after an AdBlue reading ("and how far will that last me?"): the AdBlue's.
-    ranged = [c.name for c in calls] == ["get_range"] and "destination_km" not in calls[0].arguments \
-        and matcher.is_short(question)
-    if ranged and any(c.arguments.get("name", "").startswith(ADBLUE) for c in context.last_calls):
-        return Route([ToolCall("read_signal", {"name": ADBLUE + "Range"})], "followup", unit)
-    # ... after a fuel or charge level ("and how far does that get me?"): the range on that energy.
-    level = next((c for c in context.last_calls if c.name == "get_energy_level" and c.arguments.get("source")), None)
-    if ranged and level is not None and "source" not in calls[0].arguments:
-        return Route([ToolCall("get_range", {"source": level.arguments["source"]})], "followup", unit)
+    if matcher.is_short(question) and (refined := _range_of_last_reading(calls, context.last_calls)):
+        return Route(refined, "followup", unit)
     reason = matcher.uncertainty(question, calls)
     if calls and reason is None:
         return Route(calls, "matcher", unit, set_aside=a.set_aside or "")
     # A position alone ("and the passenger one?") after a turn about the doors or belts: theirs.
-    body = [c for c in context.last_calls if c.name == "get_body_status"]
+    body = _seats_and_doors(context.last_calls)
     if body and a.inferred == "wheel" and matcher.WHEEL_ALONE in a.reasons and matcher.is_short(question):
         return Route(body, "followup", unit)
     # A topic only guessed (a wheel or a distance alone, a shared word's usual sense) right after
